@@ -1,0 +1,106 @@
+package store
+
+import (
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
+)
+
+// MemoryRecord is one entry of an NPC's memory stream about one player
+// (DESIGN §7). Times are Unix nanoseconds.
+type MemoryRecord struct {
+	NPCID      string  `msgpack:"n"`
+	PlayerID   string  `msgpack:"p"`
+	PlayerName string  `msgpack:"pn,omitempty"` // the name the player went by when this happened
+	Kind       string  `msgpack:"k"`            // "dialogue", "observation", "reflection"
+	Speaker    string  `msgpack:"s,omitempty"`  // "player" or "npc" for dialogue turns
+	Text       string  `msgpack:"t"`
+	Importance float64 `msgpack:"i"` // 1..10
+	GameTime   int64   `msgpack:"g"` // game clock, Unix ns
+	WallTime   int64   `msgpack:"w"` // server clock when written, Unix ns
+}
+
+// memSeq breaks ties between memories written in the same nanosecond, so
+// keys stay unique and ordered by write time within a process.
+var memSeq atomic.Uint32
+
+func memPrefix(npcID, playerID string) string {
+	return "mem/" + url.PathEscape(npcID) + "/" + url.PathEscape(playerID) + "/"
+}
+
+func memKey(npcID, playerID string, wall int64, seq uint32) string {
+	var b [12]byte
+	for i := 0; i < 8; i++ {
+		b[i] = byte(uint64(wall) >> (56 - 8*i))
+	}
+	for i := 0; i < 4; i++ {
+		b[8+i] = byte(seq >> (24 - 8*i))
+	}
+	return memPrefix(npcID, playerID) + hex.EncodeToString(b[:])
+}
+
+// AppendMemories appends recs to the memory stream of (npcID, playerID) in
+// one transaction, in order. WallTime is set to now when zero. It returns an
+// error when the write fails (disk full, read-only directory); nothing is
+// written then.
+func (s *Store) AppendMemories(npcID, playerID string, recs ...MemoryRecord) error {
+	if npcID == "" || playerID == "" {
+		return fmt.Errorf("store: append memories: npc id and player id are required")
+	}
+	now := time.Now().UnixNano()
+	return s.update(func(txn *badger.Txn) error {
+		for i := range recs {
+			r := recs[i]
+			r.NPCID, r.PlayerID = npcID, playerID
+			if r.WallTime == 0 {
+				r.WallTime = now
+			}
+			if err := txnSet(txn, memKey(npcID, playerID, r.WallTime, memSeq.Add(1)), &r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// RecentMemories returns up to n memories of (npcID, playerID), newest
+// first. n <= 0 returns all of them.
+func (s *Store) RecentMemories(npcID, playerID string, n int) ([]MemoryRecord, error) {
+	var out []MemoryRecord
+	err := s.scan(memPrefix(npcID, playerID), true, func(_ []byte, decode func(any) error) (bool, error) {
+		var r MemoryRecord
+		if err := decode(&r); err != nil {
+			return false, fmt.Errorf("store: decode memory of %s/%s: %w", npcID, playerID, err)
+		}
+		out = append(out, r)
+		return n <= 0 || len(out) < n, nil
+	})
+	return out, err
+}
+
+// MemoryPlayers returns the ids of the players npcID has memories of,
+// sorted.
+func (s *Store) MemoryPlayers(npcID string) ([]string, error) {
+	prefix := "mem/" + url.PathEscape(npcID) + "/"
+	var out []string
+	last := ""
+	err := s.scan(prefix, false, func(key []byte, _ func(any) error) (bool, error) {
+		rest := strings.TrimPrefix(string(key), prefix)
+		esc, _, _ := strings.Cut(rest, "/")
+		if esc != last {
+			last = esc
+			id, err := url.PathUnescape(esc)
+			if err != nil {
+				return false, err
+			}
+			out = append(out, id)
+		}
+		return true, nil
+	})
+	return out, err
+}

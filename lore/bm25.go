@@ -1,0 +1,302 @@
+package lore
+
+import (
+	"math"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// BM25 parameters. The ranking function is Okapi BM25 (Robertson, Walker,
+// Jones, Hancock-Beaulieu and Gatford, "Okapi at TREC-3", 1994; Spärck
+// Jones, Walker and Robertson, "A probabilistic model of information
+// retrieval", IP&M 36, 2000) with the usual k1 = 1.2 and b = 0.75
+// (Robertson and Zaragoza, "The Probabilistic Relevance Framework: BM25 and
+// Beyond", FnTIR 3(4), 2009), in its two-field BM25F form (Robertson,
+// Zaragoza and Taylor, "Simple BM25 extension to multiple weighted fields",
+// CIKM 2004) with the non-negative idf of Lucene:
+//
+//	tf'(t,d)    = headingWeight·tf_heading(t,d) + tf_text(t,d) / (1 − b + b·|text_d|/avg|text|)
+//	score(q, d) = Σ_t∈q idf(t) · tf'(t,d)·(k1+1) / (tf'(t,d) + k1)
+//	idf(t)      = ln(1 + (N − df(t) + 0.5) / (df(t) + 0.5))
+//
+// Heading-path words count headingWeight times and are not length
+// normalised (b = 0 for the heading field): a chunk under "## Aboleth" is
+// about the aboleth even when its text never names it, however long the
+// text is.
+const (
+	bm25K1        = 1.2
+	bm25B         = 0.75
+	headingWeight = 3
+	// ancestorHeadingWeight is the weight of the words of the enclosing
+	// headings (all but the last of the path): "Aboleth" weighs 3 in the
+	// stat block under "## Aboleth" and 2 in its "### Actions" below, so a
+	// question naming a creature prefers its main section.
+	ancestorHeadingWeight = 2
+)
+
+// termFreq is one term of an analysed chunk with its frequency in the
+// heading path and in the text.
+type termFreq struct {
+	term          string
+	heading, text float32
+}
+
+// indexedChunk is a chunk with its analysis, kept so that the index can be
+// rebuilt after an ingest without tokenising every chunk again.
+type indexedChunk struct {
+	chunk   Chunk
+	terms   []termFreq // sorted by term
+	textLen float32    // number of terms in the text
+}
+
+func analyze(c Chunk) *indexedChunk {
+	counts := map[string]*termFreq{}
+	get := func(t string) *termFreq {
+		tf := counts[t]
+		if tf == nil {
+			tf = &termFreq{term: t}
+			counts[t] = tf
+		}
+		return tf
+	}
+	var toks []string
+	for i, h := range c.Heading {
+		w := float32(ancestorHeadingWeight) / headingWeight
+		if i == len(c.Heading)-1 {
+			w = 1
+		}
+		toks = appendTokens(toks[:0], h)
+		for _, t := range toks {
+			get(t).heading += w
+		}
+	}
+	toks = appendTokens(toks[:0], c.Text)
+	for _, t := range toks {
+		get(t).text++
+	}
+	ic := &indexedChunk{chunk: c, terms: make([]termFreq, 0, len(counts)), textLen: float32(len(toks))}
+	for _, tf := range counts {
+		ic.terms = append(ic.terms, *tf)
+	}
+	slices.SortFunc(ic.terms, func(a, b termFreq) int { return strings.Compare(a.term, b.term) })
+	return ic
+}
+
+type posting struct {
+	chunk uint32  // index into index.chunks
+	tf    float32 // tf'(t,d): field-weighted, length-normalised frequency
+}
+
+type termEntry struct {
+	idf      float64
+	postings []posting // by chunk index
+}
+
+// index is an immutable BM25 index over a snapshot of the library's chunks;
+// ingestion builds a new one and swaps it in.
+type index struct {
+	chunks  []*indexedChunk
+	terms   map[string]*termEntry
+	scratch sync.Pool // *scratch sized for this index
+}
+
+// scratch is per-search working memory, pooled so that a search allocates
+// little: dense score and state arrays plus the list of touched chunks.
+type scratch struct {
+	score   []float64
+	state   []uint8 // 0 unseen, 1 passes the filter, 2 filtered out
+	visited []uint32
+}
+
+func buildIndex(chunks []*indexedChunk) *index {
+	ix := &index{chunks: chunks, terms: map[string]*termEntry{}}
+	var total float64
+	for _, c := range chunks {
+		total += float64(c.textLen)
+	}
+	avg := 1.0
+	if len(chunks) > 0 && total > 0 {
+		avg = total / float64(len(chunks))
+	}
+	for i, c := range chunks {
+		norm := 1 - bm25B + bm25B*float64(c.textLen)/avg
+		for _, tf := range c.terms {
+			e := ix.terms[tf.term]
+			if e == nil {
+				e = &termEntry{}
+				ix.terms[tf.term] = e
+			}
+			w := headingWeight*float64(tf.heading) + float64(tf.text)/norm
+			e.postings = append(e.postings, posting{uint32(i), float32(w)})
+		}
+	}
+	n := float64(len(chunks))
+	for _, e := range ix.terms {
+		df := float64(len(e.postings))
+		e.idf = math.Log(1 + (n-df+0.5)/(df+0.5))
+		e.postings = slices.Clip(e.postings)
+	}
+	size := len(chunks)
+	ix.scratch.New = func() any {
+		return &scratch{score: make([]float64, size), state: make([]uint8, size)}
+	}
+	return ix
+}
+
+// search scores the chunks that contain a query term and pass f, and
+// returns the k best, best first (ties by index order, which is document
+// order).
+func (ix *index) search(query string, k int, f Filter) []Hit {
+	if k <= 0 || len(ix.chunks) == 0 {
+		return nil
+	}
+	var qarr [32]string
+	qterms := appendTokens(qarr[:0], query)
+	if len(qterms) == 0 {
+		return nil
+	}
+	slices.Sort(qterms)
+	qterms = slices.Compact(qterms)
+
+	sc := ix.scratch.Get().(*scratch)
+	defer func() {
+		for _, c := range sc.visited {
+			sc.score[c], sc.state[c] = 0, 0
+		}
+		sc.visited = sc.visited[:0]
+		ix.scratch.Put(sc)
+	}()
+	for _, t := range qterms {
+		e := ix.terms[t]
+		if e == nil {
+			continue
+		}
+		for _, p := range e.postings {
+			st := sc.state[p.chunk]
+			if st == 0 {
+				st = 2
+				if f.passes(&ix.chunks[p.chunk].chunk) {
+					st = 1
+				}
+				sc.state[p.chunk] = st
+				sc.visited = append(sc.visited, p.chunk)
+			}
+			if st != 1 {
+				continue
+			}
+			tf := float64(p.tf)
+			sc.score[p.chunk] += e.idf * tf * (bm25K1 + 1) / (tf + bm25K1)
+		}
+	}
+
+	// Keep the k best in a min-heap (worst at the root).
+	var harr [16]scored
+	h := harr[:0]
+	for _, c := range sc.visited {
+		if sc.state[c] != 1 {
+			continue
+		}
+		s := scored{c, sc.score[c]}
+		if len(h) < k {
+			h = append(h, s)
+			siftUp(h, len(h)-1)
+		} else if s.better(h[0]) {
+			h[0] = s
+			siftDown(h, 0)
+		}
+	}
+	slices.SortFunc(h, func(a, b scored) int {
+		if a.better(b) {
+			return -1
+		}
+		if b.better(a) {
+			return 1
+		}
+		return 0
+	})
+	if len(h) == 0 {
+		return nil
+	}
+	hits := make([]Hit, len(h))
+	for i, s := range h {
+		hits[i] = Hit{Chunk: cloneChunk(ix.chunks[s.chunk].chunk), Score: s.score}
+	}
+	return hits
+}
+
+type scored struct {
+	chunk uint32
+	score float64
+}
+
+func (a scored) better(b scored) bool {
+	return a.score > b.score || (a.score == b.score && a.chunk < b.chunk)
+}
+
+// siftUp and siftDown keep h a min-heap under better (the worst on top).
+func siftUp(h []scored, i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if !h[p].better(h[i]) {
+			return
+		}
+		h[p], h[i] = h[i], h[p]
+		i = p
+	}
+}
+
+func siftDown(h []scored, i int) {
+	for {
+		l, worst := 2*i+1, i
+		if l < len(h) && h[worst].better(h[l]) {
+			worst = l
+		}
+		if r := l + 1; r < len(h) && h[worst].better(h[r]) {
+			worst = r
+		}
+		if worst == i {
+			return
+		}
+		h[i], h[worst] = h[worst], h[i]
+		i = worst
+	}
+}
+
+// passes reports whether c may be scored under f; see Filter.
+func (f *Filter) passes(c *Chunk) bool {
+	if c.Secrecy > f.MaxSecrecy {
+		return false
+	}
+	if len(f.Sources) > 0 && !slices.Contains(f.Sources, c.Source) {
+		return false
+	}
+	if len(f.Regions) > 0 && c.Region != "" && !containsFold(f.Regions, c.Region) {
+		return false
+	}
+	if len(f.Tags) > 0 && len(c.Tags) > 0 {
+		for _, t := range c.Tags {
+			if containsFold(f.Tags, t) {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func cloneChunk(c Chunk) Chunk {
+	c.Heading = slices.Clone(c.Heading)
+	c.Tags = slices.Clone(c.Tags)
+	c.Entities = slices.Clone(c.Entities)
+	return c
+}
