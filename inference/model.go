@@ -1,0 +1,155 @@
+// Package inference owns what every model backend shares: the Model
+// interface, the request and result types, the Router that picks a backend
+// under a deadline and always has a floor answer, and versioned prompt
+// templates.
+//
+// A backend implements one method, Generate, that streams text through a
+// sink and returns the final result. The Router wraps backends the way
+// database/sql wraps drivers: callers hold one *Router and never see which
+// tier answered except in the Result.
+package inference
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Tier names a class of backend, fastest first. It is reported on every
+// reply so a game can see who answered.
+type Tier string
+
+// The tiers of DESIGN §4, fastest first.
+const (
+	TierCache    Tier = "cache"    // exact or semantic response cache
+	TierTemplate Tier = "template" // deterministic lore-grounded grammar: the floor
+	TierEmbedded Tier = "embedded" // in-process small transformer (CPU)
+	TierLocal    Tier = "local"    // local model server on a GPU (OpenAI-compatible)
+	TierRemote   Tier = "remote"   // remote large model (OpenAI / Anthropic)
+)
+
+// Intent says what a request is for; backends and the floor shape their
+// output by it.
+type Intent string
+
+// Intents known to the floor generator.
+const (
+	IntentGreeting Intent = "greeting" // the player opened a conversation
+	IntentDialogue Intent = "dialogue" // a free-form player line
+	IntentFarewell Intent = "farewell" // the player is leaving
+	IntentBark     Intent = "bark"     // an ambient one-liner
+)
+
+// Persona is the part of an NPC a backend needs to speak as it.
+type Persona struct {
+	ID          string   // stable NPC id, e.g. "brenna-smith"
+	Name        string   // display name, e.g. "Brenna Ashdown"
+	Role        string   // e.g. "blacksmith"
+	Traits      []string // e.g. ["gruff", "honest"]
+	SpeechStyle string   // free text, e.g. "short sentences, calls everyone 'friend'"
+	Faction     string   // faction entity id
+	Home        string   // place entity id or name
+}
+
+// Fact is one piece of retrieved lore offered to the model as grounding.
+type Fact struct {
+	Source  string   // lore source name, e.g. "village" or "srd"
+	DocPath string   // path of the document inside its source
+	Heading []string // heading path, outermost first, e.g. ["Monsters A–Z", "Aboleth"]
+	Text    string   // the chunk text (Markdown stripped of emphasis)
+	Score   float64  // retrieval score; higher is better, only comparable within one request
+}
+
+// Memory is one recalled memory offered to the model.
+type Memory struct {
+	Text       string    // e.g. "Aria said: I'm looking for the old mill."
+	Kind       string    // "dialogue", "observation" or "reflection"
+	Importance float64   // 1..10, Park et al. 2023
+	GameTime   time.Time // when it happened in game time
+}
+
+// Message is one turn of a chat transcript in OpenAI/Anthropic shape.
+type Message struct {
+	Role    string // "system", "user" or "assistant"
+	Content string
+}
+
+// Request is everything a backend may use to produce one reply. Text
+// backends read Prompt (rendered from a versioned template, stable part
+// first); the template floor reads the structured fields, so both see the
+// same context.
+type Request struct {
+	Intent     Intent
+	Persona    Persona
+	PlayerID   string
+	PlayerName string // "" when the NPC does not know the player's name
+	Returning  bool   // the NPC has met this player before
+	UserText   string // the player's line, verbatim
+	Facts      []Fact
+	Memories   []Memory
+
+	Prompt        string // rendered prompt for text models
+	PromptName    string // template name@version that produced Prompt
+	PromptHash    string // hex content hash of the template
+	MaxTokens     int    // reply length cap in tokens; 0 means the backend default
+	Temperature   float64
+	Seed          uint64   // same seed, same output on deterministic backends
+	Stop          []string // stop sequences
+	BudgetMS      float64  // the caller's budget, for reporting; the deadline is ctx's
+	AllowFallback bool     // reserved: refinement after the on-time answer (issue 4)
+}
+
+// Result is a finished reply.
+type Result struct {
+	Text         string
+	Tier         Tier
+	Backend      string        // backend name, e.g. "template" or "openai:gpt-x"
+	Floor        bool          // true when the floor answered because nothing better was ready
+	Tokens       int           // output tokens (words for the template tier)
+	TTFT         time.Duration // time to first token
+	Latency      time.Duration // from Generate's start to the final token
+	FallbackFrom string        // backend that failed or ran out of time, if any
+}
+
+// Delta is a piece of streamed text. When Reset is true the receiver must
+// discard the text streamed so far for this request (a backend failed
+// mid-stream and a fallback is starting over); Text then starts the new
+// attempt.
+type Delta struct {
+	Text  string
+	Reset bool
+}
+
+// Sink receives streamed deltas in order. It must not block; it is called
+// from the backend's goroutine. A nil Sink is allowed everywhere.
+type Sink func(Delta)
+
+// Info describes a backend to the Router.
+type Info struct {
+	Name string
+	Tier Tier
+	// Quality orders backends: the Router prefers higher quality when the
+	// predicted latency fits the budget. The floor has the lowest.
+	Quality int
+	// ExpectedTTFT and ExpectedTokensPerSecond seed the Router's latency
+	// estimate before it has observed the backend.
+	ExpectedTTFT            time.Duration
+	ExpectedTokensPerSecond float64
+}
+
+// Model is a text generation backend. Generate streams deltas to sink (which
+// may be nil) and returns the final result. It must return promptly, with
+// ctx.Err() wrapped, when ctx is done. Implementations must be safe for
+// concurrent use.
+//
+// The Router runs each backend call on its own goroutine and abandons it at
+// the deadline; honouring ctx is what lets that goroutine end. A backend
+// should not call sink after Generate returns (the Router drops such
+// deltas).
+type Model interface {
+	Info() Info
+	Generate(ctx context.Context, req *Request, sink Sink) (Result, error)
+}
+
+// ErrNoBackend is returned when a Router has no backend that can run.
+var ErrNoBackend = errors.New("inference: no backend available")

@@ -1,0 +1,489 @@
+package inference
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+)
+
+// DefaultBudget is the time the Router allows a request whose context has no
+// deadline: the 50 ms player-facing budget of DESIGN §1 (the latency
+// contract). Callers that want a different budget set a deadline on ctx.
+const DefaultBudget = 50 * time.Millisecond
+
+// DefaultFloorReserve is RouterOptions.FloorReserve's default: the time kept
+// before the deadline to run the floor. The template floor needs tens of
+// microseconds; 2 ms also covers a goroutine being descheduled once on a
+// loaded host.
+const DefaultFloorReserve = 2 * time.Millisecond
+
+// DefaultFitQuantile is RouterOptions.FitQuantile's default. A backend is
+// tried only when it is predicted to finish in time 9 times in 10; the floor
+// answers the tenth.
+const DefaultFitQuantile = 0.9
+
+// DefaultPredictTokens is the reply length, in tokens, the Router assumes
+// when predicting the completion time of a request whose MaxTokens is 0:
+// about one spoken NPC line.
+const DefaultPredictTokens = 64
+
+// RouterOptions configures a Router. The zero value is valid: every field
+// has a documented default.
+type RouterOptions struct {
+	// FloorReserve is the time kept before the deadline to run the floor:
+	// backends run with a deadline FloorReserve before the request's.
+	// Default DefaultFloorReserve (2 ms); must not be negative.
+	FloorReserve time.Duration
+
+	// FitQuantile is the quantile of a backend's observed time to first
+	// token and time per token that predicts its completion time. Higher is
+	// more conservative: fewer attempts that run out of time, more floor
+	// answers. Default DefaultFitQuantile (0.9); must be in (0, 1).
+	FitQuantile float64
+}
+
+// BackendStats is a snapshot of what the Router knows about one backend.
+type BackendStats struct {
+	Name    string
+	Tier    Tier
+	Quality int
+	Floor   bool // this entry is the floor
+
+	// Latency estimates: decaying quantiles of observed behaviour, seeded
+	// from Info.ExpectedTTFT and Info.ExpectedTokensPerSecond. The floor's
+	// estimates stay at its seeds (the floor is never predicted, it always
+	// runs).
+	TTFTP50         time.Duration
+	TTFTP90         time.Duration
+	TokensPerSecond float64 // from the median time per token
+
+	Calls          uint64 // attempts started (for the floor: floor answers)
+	Errors         uint64 // attempts that failed: error, malformed or empty output
+	Timeouts       uint64 // attempts cut off by the deadline
+	Skips          uint64 // requests where it was not tried: predicted not to fit
+	FloorFallbacks uint64 // requests where it was tried first and the floor answered
+	InFlight       int64  // attempts running now, including abandoned ones not yet returned
+}
+
+// Router answers every request inside its deadline by choosing, per
+// request, the highest-quality backend predicted to finish in time, falling
+// back to the next one that still fits on failure, and finally to the floor
+// (DESIGN §4). It is safe for concurrent use.
+//
+// Backends run on their own goroutine so that a backend that overruns can
+// never delay the floor answer. When an attempt is abandoned its context is
+// cancelled and its sink is disconnected; its goroutine ends when the
+// backend's Generate returns, so every Model must honour ctx (see Model).
+type Router struct {
+	floor    Model
+	floorInf Info
+	floorSt  *backend
+	backends []*backend // Quality descending
+	reserve  time.Duration
+	iP50     int // indices into the estimators' quantiles
+	iP90     int
+	iFit     int
+}
+
+type backend struct {
+	m    Model
+	info Info
+	ttft *quantileEstimator // nanoseconds
+	tok  *quantileEstimator // nanoseconds per token
+
+	calls, errors, timeouts, skips, floorFallbacks atomic.Uint64
+	inFlight                                       atomic.Int64
+}
+
+// NewRouter returns a Router over backends with floor as the last resort.
+// floor is required and must answer in microseconds without failing (the
+// template floor does). Backends are tried in order of Info().Quality,
+// highest first; ties keep the given order. It returns an error for a nil
+// floor or backend, a duplicate backend name, or an invalid option.
+func NewRouter(floor Model, backends []Model, opts RouterOptions) (*Router, error) {
+	if floor == nil {
+		return nil, errors.New("inference: NewRouter: floor is nil; a Router needs a floor (e.g. template.New())")
+	}
+	if opts.FloorReserve < 0 {
+		return nil, fmt.Errorf("inference: NewRouter: RouterOptions.FloorReserve is %v; it must not be negative", opts.FloorReserve)
+	}
+	if opts.FloorReserve == 0 {
+		opts.FloorReserve = DefaultFloorReserve
+	}
+	if opts.FitQuantile == 0 {
+		opts.FitQuantile = DefaultFitQuantile
+	}
+	if !(opts.FitQuantile > 0 && opts.FitQuantile < 1) {
+		return nil, fmt.Errorf("inference: NewRouter: RouterOptions.FitQuantile is %v; it must be in (0, 1)", opts.FitQuantile)
+	}
+	qs := []float64{0.5, 0.9, opts.FitQuantile}
+	slices.Sort(qs)
+	qs = slices.Compact(qs)
+	r := &Router{
+		floor:    floor,
+		floorInf: floor.Info(),
+		reserve:  opts.FloorReserve,
+		iP50:     slices.Index(qs, 0.5),
+		iP90:     slices.Index(qs, 0.9),
+		iFit:     slices.Index(qs, opts.FitQuantile),
+	}
+	r.floorSt = newBackend(floor, r.floorInf, qs)
+	seen := map[string]bool{r.floorInf.Name: true}
+	for i, m := range backends {
+		if m == nil {
+			return nil, fmt.Errorf("inference: NewRouter: backends[%d] is nil", i)
+		}
+		inf := m.Info()
+		if seen[inf.Name] {
+			return nil, fmt.Errorf("inference: NewRouter: backends[%d]: duplicate backend name %q", i, inf.Name)
+		}
+		seen[inf.Name] = true
+		r.backends = append(r.backends, newBackend(m, inf, qs))
+	}
+	slices.SortStableFunc(r.backends, func(a, b *backend) int { return b.info.Quality - a.info.Quality })
+	return r, nil
+}
+
+func newBackend(m Model, inf Info, qs []float64) *backend {
+	perTok := 0.0
+	if inf.ExpectedTokensPerSecond > 0 {
+		perTok = float64(time.Second) / inf.ExpectedTokensPerSecond
+	}
+	return &backend{
+		m:    m,
+		info: inf,
+		ttft: newQuantileEstimator(float64(inf.ExpectedTTFT), qs...),
+		tok:  newQuantileEstimator(perTok, qs...),
+	}
+}
+
+// Backends describes the backends in the order the Router prefers them,
+// followed by the floor.
+func (r *Router) Backends() []Info {
+	out := make([]Info, 0, len(r.backends)+1)
+	for _, b := range r.backends {
+		out = append(out, b.info)
+	}
+	return append(out, r.floorInf)
+}
+
+// Stats returns a snapshot per backend, in the order of Backends (the floor
+// last).
+func (r *Router) Stats() []BackendStats {
+	out := make([]BackendStats, 0, len(r.backends)+1)
+	for _, b := range r.backends {
+		out = append(out, r.stats(b))
+	}
+	st := r.stats(r.floorSt)
+	st.Floor = true
+	return append(out, st)
+}
+
+func (r *Router) stats(b *backend) BackendStats {
+	st := BackendStats{
+		Name:           b.info.Name,
+		Tier:           b.info.Tier,
+		Quality:        b.info.Quality,
+		TTFTP50:        time.Duration(b.ttft.quantile(r.iP50)),
+		TTFTP90:        time.Duration(b.ttft.quantile(r.iP90)),
+		Calls:          b.calls.Load(),
+		Errors:         b.errors.Load(),
+		Timeouts:       b.timeouts.Load(),
+		Skips:          b.skips.Load(),
+		FloorFallbacks: b.floorFallbacks.Load(),
+		InFlight:       b.inFlight.Load(),
+	}
+	if perTok := b.tok.quantile(r.iP50); perTok > 0 {
+		st.TokensPerSecond = float64(time.Second) / perTok
+	}
+	return st
+}
+
+// predict returns the predicted completion time of req on b.
+func (r *Router) predict(b *backend, req *Request) time.Duration {
+	n := req.MaxTokens
+	if n <= 0 {
+		n = DefaultPredictTokens
+	}
+	return time.Duration(b.ttft.quantile(r.iFit) + float64(n)*b.tok.quantile(r.iFit))
+}
+
+// Floor runs the floor synchronously, ignoring any deadline, and returns its
+// answer. The runtime calls it when its own deadline fires before Generate
+// returns. Result.Floor is set when the Router has backends (something
+// better could have answered). A floor that fails returns its partial
+// Result; the template floor never fails.
+func (r *Router) Floor(req *Request) Result {
+	res, _ := r.runFloor(req, nil)
+	res.Floor = len(r.backends) > 0
+	return res
+}
+
+func (r *Router) runFloor(req *Request, sink Sink) (Result, error) {
+	r.floorSt.calls.Add(1)
+	res, err := r.floor.Generate(context.Background(), req, sink)
+	if res.Tier == "" {
+		res.Tier = r.floorInf.Tier
+	}
+	if res.Backend == "" {
+		res.Backend = r.floorInf.Name
+	}
+	if err != nil {
+		r.floorSt.errors.Add(1)
+		err = fmt.Errorf("%w: floor %q failed: %w", ErrNoBackend, r.floorInf.Name, err)
+	}
+	return res, err
+}
+
+// Generate answers req before ctx's deadline (DefaultBudget from now when
+// ctx has none), streaming the answering backend's text to sink (which may
+// be nil).
+//
+// It tries, best Quality first, each backend predicted to finish by the
+// deadline minus FloorReserve, giving it a context with that deadline. A
+// backend that errors, runs out of time, or returns malformed output
+// (invalid UTF-8, empty text, an invalid UTF-8 chunk mid-stream) is a
+// failure; the Router then tries the next backend that still fits and
+// finally the floor, which always runs, even once ctx is done. If text from
+// a failed attempt had reached sink, sink receives Delta{Reset: true} before
+// the next attempt's text. A backend that returns without streaming has its
+// text sent to sink as one delta. Sink is never called after Generate
+// returns.
+//
+// The Result names the answering tier and backend; Floor is set when the
+// floor answered although the Router has better backends, and FallbackFrom
+// names the first backend that was tried and failed. Latency and TTFT are
+// measured from the call to Generate. The error is non-nil (wrapping
+// ErrNoBackend) only if the floor itself fails.
+func (r *Router) Generate(ctx context.Context, req *Request, sink Sink) (Result, error) {
+	start := time.Now()
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = start.Add(DefaultBudget)
+	}
+	attemptDeadline := deadline.Add(-r.reserve)
+
+	var first *backend // first backend tried
+	for _, b := range r.backends {
+		if ctx.Err() != nil {
+			break
+		}
+		remaining := time.Until(attemptDeadline)
+		if remaining <= 0 {
+			break
+		}
+		if r.predict(b, req) > remaining {
+			b.skips.Add(1)
+			continue
+		}
+		if first == nil {
+			first = b
+		}
+		res, ok := r.attempt(ctx, b, attemptDeadline, req, sink)
+		if ok {
+			if res.Tier == "" {
+				res.Tier = b.info.Tier
+			}
+			if res.Backend == "" {
+				res.Backend = b.info.Name
+			}
+			res.Floor = false
+			if first != b {
+				res.FallbackFrom = first.info.Name
+			}
+			return r.finish(res, start), nil
+		}
+	}
+
+	res, err := r.runFloor(req, sink)
+	if len(r.backends) > 0 {
+		res.Floor = true
+	}
+	if first != nil {
+		res.FallbackFrom = first.info.Name
+		first.floorFallbacks.Add(1)
+	}
+	return r.finish(res, start), err
+}
+
+// finish rebases TTFT and Latency onto the Generate call.
+func (r *Router) finish(res Result, start time.Time) Result {
+	now := time.Now()
+	total := now.Sub(start)
+	if res.Latency > 0 && res.Latency <= total {
+		res.TTFT += total - res.Latency
+	} else if res.TTFT == 0 {
+		res.TTFT = total
+	}
+	res.Latency = total
+	return res
+}
+
+// attempt runs b under a child context with the given deadline and reports
+// whether it produced a usable answer. Failures are counted, estimates are
+// updated, and a Reset is sent if text had been forwarded.
+func (r *Router) attempt(ctx context.Context, b *backend, deadline time.Time, req *Request, sink Sink) (Result, bool) {
+	actx, cancel := context.WithDeadline(ctx, deadline)
+	a := &attempt{sink: sink, cancel: cancel, start: time.Now(), done: make(chan struct{})}
+	b.calls.Add(1)
+	b.inFlight.Add(1)
+	go func() {
+		defer close(a.done)
+		defer b.inFlight.Add(-1)
+		a.res, a.err = b.m.Generate(actx, req, a.deliver)
+	}()
+
+	finished := false
+	select {
+	case <-a.done:
+		finished = true
+	case <-actx.Done():
+		select { // an answer that raced the deadline still counts
+		case <-a.done:
+			finished = true
+		default:
+		}
+	}
+	cancel()
+	now := time.Now()
+
+	a.mu.Lock()
+	a.closed = true // no more deltas reach sink from this attempt
+	forwarded, deltas, firstAt, bad, partial := a.forwarded, a.deltas, a.first, a.bad, a.partial
+	a.mu.Unlock()
+
+	if finished && a.err == nil && !bad && partial == "" && validText(a.res.Text) {
+		res := a.res
+		if sink != nil && !forwarded {
+			sink(Delta{Text: res.Text})
+		}
+		// Observe: time to first token and time per token.
+		tokens := res.Tokens
+		if tokens <= 0 {
+			tokens = deltas
+		}
+		if deltas > 0 {
+			b.ttft.observe(float64(firstAt.Sub(a.start)))
+			if tokens > 1 {
+				b.tok.observe(float64(now.Sub(firstAt)) / float64(tokens-1))
+			}
+		} else {
+			b.ttft.observe(float64(now.Sub(a.start)))
+		}
+		res.Latency = now.Sub(a.start)
+		if deltas > 0 {
+			res.TTFT = firstAt.Sub(a.start)
+		} else {
+			res.TTFT = res.Latency
+		}
+		return res, true
+	}
+
+	switch {
+	case ctx.Err() == context.Canceled:
+		// The caller gave up; not the backend's fault, nothing learned.
+	case !finished || errors.Is(actx.Err(), context.DeadlineExceeded) && a.err != nil:
+		b.timeouts.Add(1)
+		// Censored observation: the backend took at least this long.
+		if deltas == 0 {
+			b.ttft.observe(float64(now.Sub(a.start)))
+		} else if deltas > 1 {
+			b.tok.observe(float64(now.Sub(firstAt)) / float64(deltas-1))
+		} else {
+			b.tok.observe(float64(now.Sub(firstAt)))
+		}
+	default:
+		b.errors.Add(1)
+	}
+	if forwarded && sink != nil {
+		sink(Delta{Reset: true})
+	}
+	return Result{}, false
+}
+
+func validText(s string) bool {
+	return utf8.ValidString(s) && strings.TrimSpace(s) != ""
+}
+
+// attempt is the state of one backend call shared between the Router and
+// the backend's goroutine.
+type attempt struct {
+	sink   Sink
+	cancel context.CancelFunc
+	start  time.Time
+	done   chan struct{}
+	res    Result // written by the goroutine before done is closed
+	err    error
+
+	mu        sync.Mutex
+	closed    bool      // abandoned or finished: drop further deltas
+	bad       bool      // a malformed chunk arrived
+	forwarded bool      // some text reached sink
+	deltas    int       // non-empty deltas received
+	first     time.Time // when the first non-empty delta arrived
+	partial   string    // an incomplete UTF-8 sequence held back from sink
+}
+
+// deliver is the Sink handed to the backend. It forwards complete UTF-8 text
+// to the caller's sink, holding back a rune split across deltas, and fails
+// the attempt on invalid UTF-8. The caller's sink is called under a.mu, so
+// once the Router marks the attempt closed no delta can follow.
+func (a *attempt) deliver(d Delta) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed || a.bad {
+		return
+	}
+	if d.Reset {
+		a.partial = ""
+		if a.forwarded && a.sink != nil {
+			a.sink(Delta{Reset: true})
+		}
+		a.forwarded = false
+	}
+	if d.Text == "" {
+		return
+	}
+	if a.deltas == 0 {
+		a.first = time.Now()
+	}
+	a.deltas++
+	s := d.Text
+	if a.partial != "" {
+		s = a.partial + s
+		a.partial = ""
+	}
+	if !utf8.ValidString(s) {
+		cut := incompleteTail(s)
+		if cut < 0 || !utf8.ValidString(s[:cut]) {
+			a.bad = true
+			a.cancel()
+			return
+		}
+		s, a.partial = s[:cut], s[cut:]
+	}
+	if s != "" && a.sink != nil {
+		a.sink(Delta{Text: s})
+		a.forwarded = true
+	}
+}
+
+// incompleteTail returns the index where a trailing incomplete (but so far
+// valid) UTF-8 sequence starts, or -1 if s does not end in one.
+func incompleteTail(s string) int {
+	for i := len(s) - 1; i >= 0 && i >= len(s)-utf8.UTFMax+1; i-- {
+		if utf8.RuneStart(s[i]) {
+			if !utf8.FullRuneInString(s[i:]) {
+				return i
+			}
+			return -1
+		}
+	}
+	return -1
+}
