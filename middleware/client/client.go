@@ -1,0 +1,486 @@
+// Package client is the Go SDK for a Hearth server's WebSocket protocol
+// (docs/protocol.md): it connects, says hello, and lets any number of
+// goroutines talk to NPCs and ping over one connection.
+//
+// A complete program:
+//
+//	package main
+//
+//	import (
+//		"context"
+//		"errors"
+//		"fmt"
+//		"log"
+//		"time"
+//
+//		"github.com/hearth-ai/hearth/middleware/client"
+//		"github.com/hearth-ai/hearth/middleware/protocol"
+//	)
+//
+//	func main() {
+//		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+//		defer cancel()
+//
+//		c, err := client.Dial(ctx, "ws://127.0.0.1:7777/v1/ws", client.Options{
+//			PlayerID:   "p1",
+//			PlayerName: "Aria",
+//		})
+//		if err != nil {
+//			log.Fatal(err)
+//		}
+//		defer c.Close()
+//
+//		for _, npc := range c.Welcome().NPCs {
+//			fmt.Printf("%s: %s, %s\n", npc.ID, npc.Name, npc.Role)
+//		}
+//
+//		reply, err := c.Talk(ctx, "smith", "Any work for me?", 0, func(d protocol.DialogueDelta) {
+//			if d.Reset {
+//				fmt.Println(" [restarting]")
+//			}
+//			fmt.Print(d.Text) // show the reply as it streams in
+//		})
+//		var perr *protocol.Error
+//		switch {
+//		case errors.As(err, &perr) && perr.Code == protocol.CodeOverloaded:
+//			fmt.Println("The smith is busy.") // the server is saturated: say something canned
+//			return
+//		case err != nil:
+//			log.Fatal(err)
+//		}
+//		// reply.Text is authoritative: it replaces what the deltas said.
+//		fmt.Printf("\n%s\n(%s tier, %.1f ms of a %d ms budget, on time: %v)\n",
+//			reply.Text, reply.Tier, reply.LatencyMS, reply.BudgetMS, reply.OnTime)
+//
+//		rtt, err := c.Ping(ctx)
+//		if err == nil {
+//			fmt.Println("round trip:", rtt)
+//		}
+//	}
+//
+// A Client runs one reader goroutine that routes the server's frames to the
+// waiting calls by correlation id; writes are serialized by a mutex, as
+// gorilla/websocket allows one writer at a time. Close stops the reader.
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/hearth-ai/hearth/middleware/protocol"
+)
+
+// ErrClosed is wrapped by every error a call returns because the connection
+// is gone (closed by Close, by the server, or broken). When the server closed
+// it with a close frame, the error also wraps the *websocket.CloseError, so
+// errors.As finds the close code (for example protocol.CloseSlowConsumer).
+var ErrClosed = errors.New("hearth client: connection closed")
+
+// Default values of Options fields.
+const (
+	// DefaultWriteTimeout bounds each frame write when the call's context has
+	// no earlier deadline.
+	DefaultWriteTimeout = 10 * time.Second
+	// closeTimeout is how long Close waits for the server's close frame
+	// before dropping the connection.
+	closeTimeout = 2 * time.Second
+	// callBuffer is the number of frames buffered per call before the reader
+	// waits for the caller (e.g. a slow onDelta) to catch up.
+	callBuffer = 32
+)
+
+// Options configures Dial. Only PlayerID is required.
+type Options struct {
+	// Subprotocol is protocol.SubprotocolMsgpack (the default when empty) or
+	// protocol.SubprotocolJSON.
+	Subprotocol string
+	// PlayerID identifies the player to the server (hello.player_id);
+	// required, 1..protocol.MaxIDBytes bytes.
+	PlayerID string
+	// PlayerName is how NPCs address the player (optional).
+	PlayerName string
+	// ClientName names the client software for the server's logs (optional),
+	// e.g. "mygame/1.2".
+	ClientName string
+	// Dialer makes the connection; nil means websocket.DefaultDialer. It is
+	// copied, and its Subprotocols field is replaced by Subprotocol.
+	Dialer *websocket.Dialer
+	// Header is sent with the HTTP upgrade request, e.g. an Authorization
+	// header when the server requires one.
+	Header http.Header
+	// WriteTimeout bounds each frame write; 0 means DefaultWriteTimeout.
+	WriteTimeout time.Duration
+	// OnMessage, when set, receives the frames no call is waiting for:
+	// unsolicited ones (id 0) and late replies to calls that gave up. It runs
+	// on the reader goroutine: it must return quickly and must not wait for a
+	// call or call Close on the same Client.
+	OnMessage func(protocol.Frame)
+}
+
+// Reply is the final answer to a talk: the server's dialogue.done, plus what
+// the client saw on the way.
+type Reply struct {
+	protocol.DialogueDone
+	// Deltas is the number of dialogue.delta frames received before the done.
+	Deltas int
+	// Tick is the server tick at which the done was sent.
+	Tick uint64
+}
+
+// Client is a connection to a Hearth server. Its methods are safe for
+// concurrent use.
+type Client struct {
+	conn         *websocket.Conn
+	codec        protocol.Codec
+	welcome      protocol.Welcome
+	writeTimeout time.Duration
+	onMessage    func(protocol.Frame)
+
+	nextID atomic.Uint64
+
+	writeMu sync.Mutex
+	wbuf    []byte // encode buffer, guarded by writeMu
+
+	mu      sync.Mutex
+	calls   map[uint64]*call
+	err     error // why the connection ended; set before done is closed
+	closing bool  // Close was called
+
+	done      chan struct{} // closed when the reader goroutine has exited
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// call is a request waiting for its replies.
+type call struct {
+	events    chan event
+	abandoned chan struct{} // closed when the caller stops listening
+}
+
+// event is a frame for a call, or the error of a frame the server sent for
+// it that could not be decoded.
+type event struct {
+	f   protocol.Frame
+	err error
+}
+
+// Dial connects to a Hearth server at url (ws://host:port/v1/ws), negotiates
+// the subprotocol, sends hello and waits for welcome. ctx bounds the whole
+// exchange. A server error reply comes back as a *protocol.Error.
+func Dial(ctx context.Context, url string, opts Options) (*Client, error) {
+	sub := opts.Subprotocol
+	if sub == "" {
+		sub = protocol.SubprotocolMsgpack
+	}
+	codec, ok := protocol.CodecFor(sub)
+	if !ok {
+		return nil, fmt.Errorf("hearth client: unknown subprotocol %q; use %q or %q",
+			sub, protocol.SubprotocolMsgpack, protocol.SubprotocolJSON)
+	}
+	hello := protocol.Hello{PlayerID: opts.PlayerID, PlayerName: opts.PlayerName, Client: opts.ClientName}
+	if err := hello.Validate(); err != nil {
+		return nil, err
+	}
+	d := *websocket.DefaultDialer
+	if opts.Dialer != nil {
+		d = *opts.Dialer
+	}
+	d.Subprotocols = []string{sub}
+	conn, resp, err := d.DialContext(ctx, url, opts.Header)
+	if err != nil {
+		if resp != nil {
+			return nil, fmt.Errorf("hearth client: dial %s: %w (HTTP %s)", url, err, resp.Status)
+		}
+		return nil, fmt.Errorf("hearth client: dial %s: %w", url, err)
+	}
+	if got := conn.Subprotocol(); got != sub {
+		conn.Close()
+		return nil, fmt.Errorf("hearth client: server at %s negotiated subprotocol %q, want %q (not a Hearth v1 server?)", url, got, sub)
+	}
+	conn.SetReadLimit(protocol.MaxFrameHardBytes)
+	c := &Client{
+		conn:         conn,
+		codec:        codec,
+		writeTimeout: opts.WriteTimeout,
+		onMessage:    opts.OnMessage,
+		calls:        make(map[uint64]*call),
+		done:         make(chan struct{}),
+	}
+	if c.writeTimeout <= 0 {
+		c.writeTimeout = DefaultWriteTimeout
+	}
+	go c.readLoop()
+
+	var welcome protocol.Welcome
+	err = c.roundTrip(ctx, hello, func(f protocol.Frame) (bool, error) {
+		if f.Type != protocol.TypeWelcome {
+			return false, nil
+		}
+		return true, f.Decode(&welcome)
+	})
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("hearth client: hello: %w", err)
+	}
+	c.welcome = welcome
+	return c, nil
+}
+
+// Welcome returns the server's welcome: its tick rate, default budget and
+// NPCs.
+func (c *Client) Welcome() protocol.Welcome { return c.welcome }
+
+// Subprotocol returns the negotiated subprotocol.
+func (c *Client) Subprotocol() string { return c.codec.Subprotocol() }
+
+// Talk sends the player's line text to NPC npcID and waits for the NPC's
+// final reply. budgetMS is the latency budget in milliseconds (0: the
+// server's default, Welcome().BudgetMS). onDelta, when not nil, is called
+// with every dialogue.delta, in order, on the calling goroutine, before Talk
+// returns; a delta with Reset set means "discard what was shown so far".
+// While onDelta runs, frames for this call queue up (32 of them), and then
+// the reader goroutine waits, delaying every other call on the Client: keep
+// onDelta short.
+//
+// A server error reply (unknown_npc, overloaded, ...) is returned as a
+// *protocol.Error, as is a local validation failure (bad_request), which is
+// detected before anything is sent. When ctx ends first, Talk returns
+// ctx.Err() and the server's late replies are dropped (or passed to
+// Options.OnMessage). Talk may be called from many goroutines at once.
+func (c *Client) Talk(ctx context.Context, npcID, text string, budgetMS uint32, onDelta func(protocol.DialogueDelta)) (Reply, error) {
+	req := protocol.Talk{NPCID: npcID, Text: text, BudgetMS: budgetMS}
+	if err := req.Validate(); err != nil {
+		return Reply{}, err
+	}
+	var (
+		reply  Reply
+		deltas int
+	)
+	err := c.roundTrip(ctx, req, func(f protocol.Frame) (bool, error) {
+		switch f.Type {
+		case protocol.TypeDialogueDelta:
+			var d protocol.DialogueDelta
+			if err := f.Decode(&d); err != nil {
+				return true, err
+			}
+			deltas++
+			if onDelta != nil {
+				onDelta(d)
+			}
+			return false, nil
+		case protocol.TypeDialogueDone:
+			reply.Tick = f.Tick
+			reply.Deltas = deltas
+			return true, f.Decode(&reply.DialogueDone)
+		}
+		return false, nil
+	})
+	if err != nil {
+		return Reply{}, err
+	}
+	return reply, nil
+}
+
+// Ping sends a ping and returns the round-trip time measured on this side
+// (including the server's queueing).
+func (c *Client) Ping(ctx context.Context) (time.Duration, error) {
+	start := time.Now()
+	err := c.roundTrip(ctx, protocol.Ping{TMS: start.UnixMilli()}, func(f protocol.Frame) (bool, error) {
+		return f.Type == protocol.TypePong, nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return time.Since(start), nil
+}
+
+// Done returns a channel that is closed when the connection has ended, for
+// whatever reason; Err then says why.
+func (c *Client) Done() <-chan struct{} { return c.done }
+
+// Err returns nil while the connection is up, and afterwards the reason it
+// ended, which wraps ErrClosed.
+func (c *Client) Err() error {
+	select {
+	case <-c.done:
+	default:
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// Close sends a normal close frame, waits (up to 2 s) for the server to
+// answer it, closes the connection and waits for the reader goroutine to
+// exit. Calls still waiting return an error wrapping ErrClosed. Close is
+// idempotent; it returns nil when the connection was closed cleanly.
+func (c *Client) Close() error {
+	c.closeOnce.Do(func() {
+		c.mu.Lock()
+		c.closing = true
+		c.mu.Unlock()
+		msg := websocket.FormatCloseMessage(protocol.CloseNormal, "")
+		// WriteControl may run concurrently with other writes.
+		werr := c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+		if werr == nil {
+			select {
+			case <-c.done:
+			case <-time.After(closeTimeout):
+			}
+		}
+		c.conn.Close()
+		<-c.done
+		if werr != nil && !errors.Is(werr, websocket.ErrCloseSent) {
+			c.mu.Lock()
+			already := c.err // the connection was already gone: not a Close failure
+			c.mu.Unlock()
+			if already == nil {
+				c.closeErr = werr
+			}
+		}
+	})
+	return c.closeErr
+}
+
+// roundTrip sends payload with a fresh id and hands each frame that answers
+// it to handle until handle reports done. An error frame ends the call with
+// its *protocol.Error.
+func (c *Client) roundTrip(ctx context.Context, payload protocol.Message, handle func(protocol.Frame) (done bool, err error)) error {
+	id := c.nextID.Add(1)
+	cl := &call{events: make(chan event, callBuffer), abandoned: make(chan struct{})}
+	c.mu.Lock()
+	c.calls[id] = cl
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.calls, id)
+		c.mu.Unlock()
+		close(cl.abandoned)
+	}()
+
+	if err := c.send(ctx, protocol.Header{ID: id}, payload); err != nil {
+		return err
+	}
+	process := func(ev event) (bool, error) {
+		if ev.err != nil {
+			return true, fmt.Errorf("hearth client: undecodable reply from server: %w", ev.err)
+		}
+		f := ev.f
+		if f.Type == protocol.TypeError {
+			var e protocol.ErrorPayload
+			if err := f.Decode(&e); err != nil {
+				return true, err
+			}
+			return true, e.Err()
+		}
+		return handle(f)
+	}
+	for {
+		select {
+		case ev := <-cl.events:
+			if done, err := process(ev); done || err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-c.done:
+			// Frames the reader delivered before it stopped come first.
+			for {
+				select {
+				case ev := <-cl.events:
+					if done, err := process(ev); done || err != nil {
+						return err
+					}
+					continue
+				default:
+				}
+				return c.Err()
+			}
+		}
+	}
+}
+
+// send writes one frame. A failed write leaves gorilla's connection unusable,
+// so it closes the connection (the reader then ends every call).
+func (c *Client) send(ctx context.Context, h protocol.Header, payload any) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case <-c.done:
+		return c.Err()
+	default:
+	}
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	b, err := c.codec.AppendEncode(c.wbuf[:0], h, payload)
+	if err != nil {
+		return err
+	}
+	c.wbuf = b
+	deadline := time.Now().Add(c.writeTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	c.conn.SetWriteDeadline(deadline)
+	if err := c.conn.WriteMessage(c.codec.MessageType(), b); err != nil {
+		c.conn.Close()
+		return fmt.Errorf("%w: write: %w", ErrClosed, err)
+	}
+	return nil
+}
+
+// readLoop is the only reader of the connection. It routes every frame to
+// the call waiting for its id and ends when the connection does.
+func (c *Client) readLoop() {
+	defer close(c.done)
+	for {
+		mt, data, err := c.conn.ReadMessage()
+		if err != nil {
+			c.finish(err)
+			return
+		}
+		if mt != c.codec.MessageType() {
+			continue // the protocol uses one kind of frame per subprotocol
+		}
+		// A frame this client cannot read fails the call it belongs to when
+		// its id is readable, and is dropped otherwise.
+		f, err := c.codec.Decode(data)
+		c.mu.Lock()
+		cl := c.calls[f.ID]
+		c.mu.Unlock()
+		if cl == nil || f.ID == 0 {
+			if c.onMessage != nil && err == nil {
+				c.onMessage(f)
+			}
+			continue
+		}
+		select {
+		case cl.events <- event{f: f, err: err}:
+		case <-cl.abandoned:
+		}
+	}
+}
+
+// finish records why the connection ended.
+func (c *Client) finish(cause error) {
+	c.conn.Close()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var ce *websocket.CloseError
+	switch {
+	case c.closing:
+		c.err = fmt.Errorf("%w by Close", ErrClosed)
+	case errors.As(cause, &ce):
+		c.err = fmt.Errorf("%w: %w", ErrClosed, ce)
+	default:
+		c.err = fmt.Errorf("%w: %w", ErrClosed, cause)
+	}
+}

@@ -1,0 +1,172 @@
+package protocol
+
+import (
+	"bytes"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"os"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var updateDoc = flag.Bool("update-doc", false, "rewrite the example blocks of docs/protocol.md from the encoders")
+
+const docPath = "../../docs/protocol.md"
+
+// docExamples are the messages shown in docs/protocol.md. Each appears there
+// after a line "<!-- example: NAME -->" as a ```hex block (the MessagePack
+// frame) followed by a ```json block (the JSON frame).
+func docExamples() []struct {
+	name string
+	h    Header
+	m    Message
+} {
+	return []struct {
+		name string
+		h    Header
+		m    Message
+	}{
+		{"hello", Header{ID: 1}, Hello{PlayerID: "p1", PlayerName: "Aria"}},
+		{"welcome", Header{ID: 1, Tick: 1200}, Welcome{Session: "s-7f3a", Server: "hearth/0.1", TickHz: 20, BudgetMS: 50,
+			NPCs: []NPCInfo{{ID: "smith", Name: "Brom", Role: "blacksmith"}}}},
+		{"talk", Header{ID: 2}, Talk{NPCID: "smith", Text: "Any work?", BudgetMS: 80}},
+		{"delta", Header{ID: 2, Tick: 1201}, DialogueDelta{Ticket: 17, NPCID: "smith", Seq: 0, Text: "Aye, "}},
+		{"delta-reset", Header{ID: 2, Tick: 1202}, DialogueDelta{Ticket: 17, NPCID: "smith", Seq: 2, Text: "Hm. ", Reset: true}},
+		{"done", Header{ID: 2, Tick: 1202}, DialogueDone{Ticket: 17, NPCID: "smith", Text: "Hm. The forge needs coal.",
+			Tier: TierEmbedded, Backend: "embedded:tiny", LatencyMS: 41.5, BudgetMS: 80, OnTime: true, Prompt: "npc.dialogue@3"}},
+		{"error", Header{ID: 3, Tick: 1203}, ErrorPayload{Code: CodeUnknownNPC, Message: `npc "ghost": unknown`}},
+		{"ping", Header{ID: 4}, Ping{TMS: 1700000000000}},
+		{"pong", Header{ID: 4, Tick: 1203}, Pong{TMS: 1700000000000}},
+	}
+}
+
+var (
+	exampleRe   = regexp.MustCompile("(?s)<!-- example: ([a-z-]+) -->\\s*```hex\n(.*?)```\\s*```json\n(.*?)\n```")
+	annotatedRe = regexp.MustCompile("(?s)<!-- annotated: ([a-z-]+) -->\\s*```text\n(.*?)```")
+)
+
+// formatHex writes b as lowercase hex, 16 bytes a line.
+func formatHex(b []byte) string {
+	var sb strings.Builder
+	for i, c := range b {
+		switch {
+		case i == 0:
+		case i%16 == 0:
+			sb.WriteByte('\n')
+		default:
+			sb.WriteByte(' ')
+		}
+		fmt.Fprintf(&sb, "%02x", c)
+	}
+	sb.WriteByte('\n')
+	return sb.String()
+}
+
+func parseHex(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(strings.Join(strings.Fields(s), ""))
+	if err != nil {
+		t.Fatalf("bad hex %q: %v", s, err)
+	}
+	return b
+}
+
+// TestProtocolDoc checks that every example in docs/protocol.md is exactly
+// what the encoders write, and decodes back to the message. Run with
+// -update-doc to rewrite the examples after an intended change.
+func TestProtocolDoc(t *testing.T) {
+	doc, err := os.ReadFile(docPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][2]string{}
+	for _, ex := range docExamples() {
+		mb, err := MsgpackCodec{}.Encode(ex.h, ex.m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		jb, err := JSONCodec{}.Encode(ex.h, ex.m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[ex.name] = [2]string{formatHex(mb), string(jb)}
+		// The documented frames decode to the documented messages.
+		for _, c := range codecs() {
+			b := mb
+			if c.Subprotocol() == SubprotocolJSON {
+				b = jb
+			}
+			f, err := c.Decode(b)
+			if err != nil {
+				t.Fatalf("%s: %v", ex.name, err)
+			}
+			m, err := f.Message()
+			if err != nil || !reflect.DeepEqual(m, ex.m) {
+				t.Fatalf("%s: decoded %+v, %v", ex.name, m, err)
+			}
+		}
+	}
+
+	if *updateDoc {
+		out := exampleRe.ReplaceAllFunc(doc, func(block []byte) []byte {
+			name := string(exampleRe.FindSubmatch(block)[1])
+			w, ok := want[name]
+			if !ok {
+				return block
+			}
+			return []byte("<!-- example: " + name + " -->\n```hex\n" + w[0] + "```\n\n```json\n" + w[1] + "\n```")
+		})
+		if !bytes.Equal(out, doc) {
+			if err := os.WriteFile(docPath, out, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			t.Log("rewrote", docPath)
+		}
+		doc = out
+	}
+
+	seen := map[string]bool{}
+	for _, m := range exampleRe.FindAllSubmatch(doc, -1) {
+		name := string(m[1])
+		w, ok := want[name]
+		if !ok {
+			t.Errorf("docs/protocol.md has example %q that doc_test.go does not know", name)
+			continue
+		}
+		seen[name] = true
+		if got := parseHex(t, string(m[2])); !bytes.Equal(got, parseHex(t, w[0])) {
+			t.Errorf("example %q: documented MessagePack frame\n%s\ndiffers from the encoder's\n%s(run go test ./middleware/protocol -run TestProtocolDoc -update-doc)", name, m[2], w[0])
+		}
+		if got := strings.TrimSpace(string(m[3])); got != w[1] {
+			t.Errorf("example %q: documented JSON frame\n%s\ndiffers from the encoder's\n%s", name, got, w[1])
+		}
+	}
+	for name := range want {
+		if !seen[name] {
+			t.Errorf("docs/protocol.md lacks example %q", name)
+		}
+	}
+
+	// Annotated dumps: the hex before each "#" must concatenate to the
+	// example's frame.
+	annotated := annotatedRe.FindAllSubmatch(doc, -1)
+	if len(annotated) == 0 {
+		t.Error("docs/protocol.md has no annotated example")
+	}
+	for _, m := range annotated {
+		name := string(m[1])
+		var sb strings.Builder
+		for _, line := range strings.Split(string(m[2]), "\n") {
+			if i := strings.IndexByte(line, '#'); i >= 0 {
+				line = line[:i]
+			}
+			sb.WriteString(line)
+		}
+		if got := parseHex(t, sb.String()); !bytes.Equal(got, parseHex(t, want[name][0])) {
+			t.Errorf("annotated example %q:\n%x\ndiffers from the encoder's\n%s", name, got, want[name][0])
+		}
+	}
+}

@@ -1,0 +1,92 @@
+package protocol
+
+import "errors"
+
+// Error codes, carried in [ErrorPayload.Code] and [Error.Code]. An error frame's
+// envelope id echoes the id of the message that caused it, or is 0 when that
+// id could not be read.
+const (
+	// CodeBadFrame: the frame could not be decoded: not MessagePack/JSON, not a
+	// map, truncated, trailing bytes, nesting deeper than [MaxDepth], a length
+	// header larger than the frame, a missing "v" or "type", or a field of the
+	// wrong type. The connection continues.
+	CodeBadFrame = "bad_frame"
+	// CodeFrameTooLarge: the frame was larger than [MaxFrameBytes] (but not
+	// larger than [MaxFrameHardBytes]). It was discarded unread; the connection
+	// continues.
+	CodeFrameTooLarge = "frame_too_large"
+	// CodeUnknownType: the envelope's type is not a client→server message type
+	// this server handles.
+	CodeUnknownType = "unknown_type"
+	// CodeInvalidUTF8: a string in the frame (anywhere in a JSON frame) is not
+	// valid UTF-8.
+	CodeInvalidUTF8 = "invalid_utf8"
+	// CodeBadRequest: the frame decoded but a payload field is missing or out of
+	// range; the message names the field, e.g. "talk.text: required, 1..2000
+	// bytes".
+	CodeBadRequest = "bad_request"
+	// CodeUnsupportedVersion: the envelope's "v" is not [Version].
+	CodeUnsupportedVersion = "unsupported_version"
+	// CodeNotHello: a talk arrived before the session's hello.
+	CodeNotHello = "not_hello"
+	// CodeUnknownNPC: talk named an npc_id the server does not host. The
+	// welcome message lists the NPCs that exist.
+	CodeUnknownNPC = "unknown_npc"
+	// CodeOverloaded: the server's request queue is full; nothing was queued.
+	// Retry later (with backoff), or let the NPC say something canned.
+	CodeOverloaded = "overloaded"
+	// CodeInternal: the server failed in a way that is not the client's fault.
+	CodeInternal = "internal"
+)
+
+// Error is a protocol error: either one this package detected while decoding
+// or validating a frame, or one a server sent in an error frame. Test for it
+// with errors.As, or compare codes with [CodeOf] or errors.Is against an
+// *Error that has only Code set.
+type Error struct {
+	// Code is one of the Code* constants (a peer may send codes this version
+	// does not know; treat those like [CodeInternal]).
+	Code string
+	// Message is human readable and not meant to be parsed.
+	Message string
+}
+
+// Error implements the error interface.
+func (e *Error) Error() string {
+	if e.Message == "" {
+		return "hearth protocol: " + e.Code
+	}
+	return "hearth protocol: " + e.Code + ": " + e.Message
+}
+
+// Is reports whether target is an *Error with the same code and, when the
+// target's Message is not empty, the same message. It makes
+// errors.Is(err, &protocol.Error{Code: protocol.CodeOverloaded}) work.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	if !ok || t == nil {
+		return false
+	}
+	return t.Code == e.Code && (t.Message == "" || t.Message == e.Message)
+}
+
+// Payload returns e as the payload of an error frame.
+func (e *Error) Payload() ErrorPayload {
+	return ErrorPayload{Code: e.Code, Message: e.Message}
+}
+
+// CodeOf returns the code of the first *Error in err's chain, or "" when
+// there is none.
+func CodeOf(err error) string {
+	var pe *Error
+	if errors.As(err, &pe) {
+		return pe.Code
+	}
+	return ""
+}
+
+func newError(code, msg string) *Error { return &Error{Code: code, Message: msg} }
+
+func badFrame(msg string) *Error { return &Error{Code: CodeBadFrame, Message: msg} }
+
+func badRequest(msg string) *Error { return &Error{Code: CodeBadRequest, Message: msg} }
