@@ -1,0 +1,447 @@
+// Package npc turns NPC definitions into agents that talk: each turn recalls
+// memories of the player, searches the lore the NPC may know, renders a
+// versioned prompt template and routes it through the inference Router.
+// Every turn is appended to the NPC's memory stream in the store, per
+// player, so an NPC greets a returning player by name after a restart.
+package npc
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	"github.com/hearth-ai/hearth/inference"
+	"github.com/hearth-ai/hearth/internal/store"
+	"github.com/hearth-ai/hearth/lore"
+)
+
+//go:embed prompts/*.tmpl
+var promptFiles embed.FS
+
+// DialoguePrompt is the template name dialogue turns render.
+const DialoguePrompt = "npc.dialogue"
+
+// Defaults for recall and retrieval; each is a per-turn cost on the
+// request's hot path, sized so a turn stays well under a millisecond.
+const (
+	recallWindow = 64 // memories read per turn to rank (newest first)
+	recallTopK   = 5  // memories put in the prompt
+	loreTopK     = 4  // lore chunks put in the prompt
+	// recencyDecayPerHour is the Generative Agents recency factor (Park et
+	// al. 2023, §4.1: 0.995 per sandbox hour).
+	recencyDecayPerHour = 0.995
+)
+
+// ErrUnknownNPC is matched (errors.Is) by the error for an NPC id the roster
+// does not have.
+var ErrUnknownNPC = errors.New("unknown npc")
+
+// UnknownNPCError names the missing id and the ids that exist.
+type UnknownNPCError struct {
+	ID    string
+	Known []string
+}
+
+func (e *UnknownNPCError) Error() string {
+	known := e.Known
+	if len(known) > 12 {
+		known = append(known[:12:12], "…")
+	}
+	return fmt.Sprintf("npc %q: unknown; known: %s", e.ID, strings.Join(known, ", "))
+}
+
+// Is makes errors.Is(err, ErrUnknownNPC) true.
+func (e *UnknownNPCError) Is(target error) bool { return target == ErrUnknownNPC }
+
+// Deps are what agents need. All fields are required except Logger.
+type Deps struct {
+	Lore    *lore.Library
+	Store   *store.Store
+	Router  *inference.Router
+	Prompts *inference.Prompts // nil: the built-in templates (DefaultPrompts)
+	Logger  *slog.Logger
+}
+
+// DefaultPrompts loads the prompt templates shipped with this package
+// (npc.dialogue@1, …).
+func DefaultPrompts() (*inference.Prompts, error) {
+	return inference.LoadPrompts(promptFiles, "prompts")
+}
+
+// Roster holds the agents of a world. It is safe for concurrent use.
+type Roster struct {
+	agents map[string]*Agent
+	ids    []string
+}
+
+// NewRoster builds an agent per definition. It fails on a missing
+// dependency, an invalid definition or a duplicate id.
+func NewRoster(defs []Definition, deps Deps) (*Roster, error) {
+	if deps.Lore == nil || deps.Store == nil || deps.Router == nil {
+		return nil, errors.New("npc: Deps.Lore, Deps.Store and Deps.Router are required")
+	}
+	if deps.Prompts == nil {
+		p, err := DefaultPrompts()
+		if err != nil {
+			return nil, err
+		}
+		deps.Prompts = p
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.Default()
+	}
+	r := &Roster{agents: make(map[string]*Agent, len(defs))}
+	for _, d := range defs {
+		if err := d.Validate(); err != nil {
+			return nil, fmt.Errorf("npc %q: %w", d.ID, err)
+		}
+		if _, dup := r.agents[d.ID]; dup {
+			return nil, fmt.Errorf("npc %q: defined twice", d.ID)
+		}
+		r.agents[d.ID] = newAgent(d, deps)
+		r.ids = append(r.ids, d.ID)
+	}
+	sort.Strings(r.ids)
+	return r, nil
+}
+
+// Get returns the agent with id, or an *UnknownNPCError.
+func (r *Roster) Get(id string) (*Agent, error) {
+	if a, ok := r.agents[id]; ok {
+		return a, nil
+	}
+	return nil, &UnknownNPCError{ID: id, Known: r.ids}
+}
+
+// Definitions returns every NPC's definition, sorted by id.
+func (r *Roster) Definitions() []Definition {
+	out := make([]Definition, len(r.ids))
+	for i, id := range r.ids {
+		out[i] = r.agents[id].def
+	}
+	return out
+}
+
+// Turn is one player line addressed to an NPC.
+type Turn struct {
+	PlayerID   string    // required
+	PlayerName string    // "" when the client did not say; the NPC may remember it
+	Text       string    // the player's line
+	Seed       uint64    // per-turn seed: same seed, same reply on deterministic backends
+	GameTime   time.Time // zero means now
+}
+
+// Reply is an agent's answer to a turn.
+type Reply struct {
+	inference.Result
+	Prompt inference.PromptRef // template that rendered the prompt (zero for floor replies)
+}
+
+// Agent is one NPC able to hold conversations. Safe for concurrent use.
+type Agent struct {
+	def     Definition
+	persona inference.Persona
+	filter  lore.Filter
+	deps    Deps
+
+	// names caches the last name each player gave, so the floor (which
+	// must not touch the disk) can still greet a known player by name.
+	namesMu sync.RWMutex
+	names   map[string]string
+}
+
+func newAgent(d Definition, deps Deps) *Agent {
+	return &Agent{
+		def: d,
+		persona: inference.Persona{ID: d.ID, Name: d.Name, Role: d.Role, Traits: d.Traits,
+			SpeechStyle: d.SpeechStyle, Faction: d.Faction, Home: d.Home},
+		filter: d.Knowledge.Filter(),
+		deps:   deps,
+		names:  map[string]string{},
+	}
+}
+
+// Definition returns the NPC's definition.
+func (a *Agent) Definition() Definition { return a.def }
+
+// Respond answers a turn: recall, lore search, prompt, route. It honours
+// ctx's deadline through the Router, which answers with the floor when
+// nothing better is ready. It does not write memory; call Remember with the
+// reply the player actually received.
+func (a *Agent) Respond(ctx context.Context, t Turn, sink inference.Sink) (Reply, error) {
+	req, ref, err := a.Prepare(ctx, t)
+	if err != nil {
+		return Reply{}, err
+	}
+	res, err := a.deps.Router.Generate(ctx, req, sink)
+	return Reply{Result: res, Prompt: ref}, err
+}
+
+// Prepare builds the inference request for a turn: intent, recalled
+// memories, knowledge-filtered lore and the rendered prompt.
+func (a *Agent) Prepare(ctx context.Context, t Turn) (*inference.Request, inference.PromptRef, error) {
+	if t.PlayerID == "" {
+		return nil, inference.PromptRef{}, errors.New("npc: turn without a player id")
+	}
+	now := t.GameTime
+	if now.IsZero() {
+		now = time.Now()
+	}
+	req := &inference.Request{
+		Intent:     ClassifyIntent(t.Text),
+		Persona:    a.persona,
+		PlayerID:   t.PlayerID,
+		PlayerName: t.PlayerName,
+		UserText:   t.Text,
+		Seed:       t.Seed,
+		MaxTokens:  80,
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		req.BudgetMS = float64(time.Until(dl)) / 1e6
+	}
+	recent, err := a.deps.Store.RecentMemories(a.def.ID, t.PlayerID, recallWindow)
+	if err != nil {
+		// Memory is an enrichment: a failing disk must not silence the NPC.
+		a.deps.Logger.Warn("npc: recall failed", "npc", a.def.ID, "player", t.PlayerID, "err", err)
+	}
+	if len(recent) > 0 {
+		req.Returning = true
+		if req.PlayerName == "" {
+			for _, m := range recent {
+				if m.PlayerName != "" {
+					req.PlayerName = m.PlayerName
+					break
+				}
+			}
+		}
+	}
+	if req.PlayerName != "" {
+		a.rememberName(t.PlayerID, req.PlayerName)
+	}
+	req.Memories = recall(recent, t.Text, now, recallTopK)
+	if req.Intent == inference.IntentDialogue {
+		for _, h := range a.deps.Lore.Search(t.Text, loreTopK, a.filter) {
+			req.Facts = append(req.Facts, inference.Fact{Source: h.Chunk.Source, DocPath: h.Chunk.DocPath,
+				Heading: h.Chunk.Heading, Text: h.Chunk.Text, Score: h.Score})
+		}
+	}
+	text, ref, err := a.deps.Prompts.Render(DialoguePrompt, promptData{
+		Persona: a.def, PlayerName: req.PlayerName, Returning: req.Returning,
+		UserText: t.Text, Facts: req.Facts, Memories: req.Memories,
+	})
+	if err != nil {
+		return nil, ref, fmt.Errorf("npc %q: %w", a.def.ID, err)
+	}
+	req.Prompt, req.PromptName, req.PromptHash = text, ref.String(), ref.Hash
+	return req, ref, nil
+}
+
+// Floor answers a turn at once with the router's floor, touching neither
+// the disk nor the lore index: the runtime calls it when a deadline arrives
+// before a better reply.
+func (a *Agent) Floor(t Turn) Reply {
+	name := t.PlayerName
+	returning := false
+	a.namesMu.RLock()
+	if known, ok := a.names[t.PlayerID]; ok {
+		returning = true
+		if name == "" {
+			name = known
+		}
+	}
+	a.namesMu.RUnlock()
+	req := &inference.Request{Intent: ClassifyIntent(t.Text), Persona: a.persona, PlayerID: t.PlayerID,
+		PlayerName: name, Returning: returning, UserText: t.Text, Seed: t.Seed}
+	return Reply{Result: a.deps.Router.Floor(req)}
+}
+
+// Remember appends the turn and the reply the player received to the NPC's
+// memory stream for that player, in one write. It returns the store's error
+// (for example a full disk); the conversation can go on without it.
+func (a *Agent) Remember(t Turn, r Reply) error {
+	now := t.GameTime
+	if now.IsZero() {
+		now = time.Now()
+	}
+	name := t.PlayerName
+	if name == "" {
+		a.namesMu.RLock()
+		name = a.names[t.PlayerID]
+		a.namesMu.RUnlock()
+	} else {
+		a.rememberName(t.PlayerID, name)
+	}
+	who := name
+	if who == "" {
+		who = "The stranger"
+	}
+	g := now.UnixNano()
+	return a.deps.Store.AppendMemories(a.def.ID, t.PlayerID,
+		store.MemoryRecord{PlayerName: name, Kind: "dialogue", Speaker: "player",
+			Text: who + " said: " + t.Text, Importance: Importance(t.Text), GameTime: g},
+		store.MemoryRecord{PlayerName: name, Kind: "dialogue", Speaker: "npc",
+			Text: "I answered: " + r.Text, Importance: 2, GameTime: g},
+	)
+}
+
+func (a *Agent) rememberName(playerID, name string) {
+	a.namesMu.RLock()
+	same := a.names[playerID] == name
+	a.namesMu.RUnlock()
+	if !same {
+		a.namesMu.Lock()
+		a.names[playerID] = name
+		a.namesMu.Unlock()
+	}
+}
+
+type promptData struct {
+	Persona    Definition
+	PlayerName string
+	Returning  bool
+	UserText   string
+	Facts      []inference.Fact
+	Memories   []inference.Memory
+}
+
+// ClassifyIntent tells a greeting or a farewell from any other line by its
+// opening words. Lines longer than six words are dialogue even when they
+// open with "hello", so a question is never lost.
+func ClassifyIntent(text string) inference.Intent {
+	words := strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+		return !unicode.IsLetter(r) && r != '\''
+	})
+	if len(words) == 0 {
+		return inference.IntentGreeting
+	}
+	if len(words) > 6 {
+		return inference.IntentDialogue
+	}
+	switch words[0] {
+	case "hello", "hi", "hey", "greetings", "hail", "howdy", "ho":
+		return inference.IntentGreeting
+	case "good":
+		if len(words) > 1 {
+			switch words[1] {
+			case "morning", "day", "evening", "afternoon", "morrow":
+				return inference.IntentGreeting
+			case "bye", "night":
+				return inference.IntentFarewell
+			}
+		}
+	case "well":
+		if len(words) > 1 && words[1] == "met" {
+			return inference.IntentGreeting
+		}
+	case "bye", "goodbye", "farewell":
+		return inference.IntentFarewell
+	case "see":
+		if len(words) > 1 && words[1] == "you" {
+			return inference.IntentFarewell
+		}
+	}
+	return inference.IntentDialogue
+}
+
+// Importance rates a player line 1..10 with a keyword heuristic, the
+// fallback Park et al. (2023) describe when no model rates it: threats,
+// gifts and names matter more than small talk.
+func Importance(text string) float64 {
+	t := strings.ToLower(text)
+	score := 3.0
+	for _, kw := range []string{"my name is", "i am called", "call me"} {
+		if strings.Contains(t, kw) {
+			score += 3
+		}
+	}
+	for _, kw := range []string{"kill", "threat", "die", "gift", "give you", "promise", "secret", "help"} {
+		if strings.Contains(t, kw) {
+			score += 2
+		}
+	}
+	return math.Min(score, 10)
+}
+
+// recall ranks memories by the Generative Agents score: the sum of
+// recency (exponential decay in game hours), importance and relevance
+// (term overlap with the query), each min-max normalised over the
+// candidates (Park et al. 2023, §4.1). It returns up to k, oldest first.
+func recall(recs []store.MemoryRecord, query string, now time.Time, k int) []inference.Memory {
+	if len(recs) == 0 {
+		return nil
+	}
+	q := termSet(query)
+	type scored struct {
+		rec                      store.MemoryRecord
+		recency, imp, rel, total float64
+	}
+	c := make([]scored, len(recs))
+	for i, r := range recs {
+		hours := now.Sub(time.Unix(0, r.GameTime)).Hours()
+		if hours < 0 {
+			hours = 0
+		}
+		rel := 0.0
+		if len(q) > 0 {
+			n := 0
+			for w := range termSet(r.Text) {
+				if q[w] {
+					n++
+				}
+			}
+			rel = float64(n) / float64(len(q))
+		}
+		c[i] = scored{rec: r, recency: math.Pow(recencyDecayPerHour, hours), imp: r.Importance, rel: rel}
+	}
+	norm := func(get func(*scored) *float64) {
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for i := range c {
+			v := *get(&c[i])
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+		for i := range c {
+			if hi > lo {
+				*get(&c[i]) = (*get(&c[i]) - lo) / (hi - lo)
+			} else {
+				*get(&c[i]) = 1
+			}
+		}
+	}
+	norm(func(s *scored) *float64 { return &s.recency })
+	norm(func(s *scored) *float64 { return &s.imp })
+	norm(func(s *scored) *float64 { return &s.rel })
+	for i := range c {
+		c[i].total = c[i].recency + c[i].imp + c[i].rel
+	}
+	sort.SliceStable(c, func(i, j int) bool { return c[i].total > c[j].total })
+	if len(c) > k {
+		c = c[:k]
+	}
+	sort.SliceStable(c, func(i, j int) bool { return c[i].rec.GameTime < c[j].rec.GameTime })
+	out := make([]inference.Memory, len(c))
+	for i, s := range c {
+		out[i] = inference.Memory{Text: s.rec.Text, Kind: s.rec.Kind, Importance: s.rec.Importance,
+			GameTime: time.Unix(0, s.rec.GameTime)}
+	}
+	return out
+}
+
+func termSet(s string) map[string]bool {
+	out := map[string]bool{}
+	for _, w := range strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	}) {
+		if len(w) > 2 {
+			out[w] = true
+		}
+	}
+	return out
+}
