@@ -1,0 +1,40 @@
+# Hearth — the two commands a new user needs: `make run` and `make test`.
+GO       ?= go
+ADDR     ?= 127.0.0.1:7777
+DATA     ?= .hearth/data
+SRD      ?= ../shared/data/srd-5.2/src
+# The SRD is extra lore when it is present beside the checkout; the demo
+# world alone works offline without it.
+LORE_FLAGS := $(if $(wildcard $(SRD)),-lore srd=$(SRD),)
+
+.PHONY: run test test-short bench demo build vet fmt clean
+
+## run: serve the demo world over WebSocket on ws://$(ADDR)/v1/ws (offline, embedded default)
+run:
+	$(GO) run ./cmd/hearth serve -addr $(ADDR) -data $(DATA) $(LORE_FLAGS)
+
+## test: vet, then every test (the race detector on the concurrent core)
+test:
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 20m ./...
+	$(GO) test -count=1 -race -timeout 20m ./middleware/ ./inference/...
+
+## bench: short latency benchmark: 200 WebSocket clients for 10 s against an in-process server
+bench:
+	$(GO) run ./cmd/hearth bench -clients 200 -duration 10s $(LORE_FLAGS)
+
+## demo: talk to the demo world's NPCs from the terminal (no server needed)
+demo:
+	$(GO) run ./cmd/hearth chat -embedded -data $(DATA) $(LORE_FLAGS)
+
+build:
+	$(GO) build -o bin/hearth ./cmd/hearth
+
+vet:
+	$(GO) vet ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin .hearth

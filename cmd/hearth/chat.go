@@ -1,0 +1,238 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/hearth-ai/hearth/middleware"
+	"github.com/hearth-ai/hearth/middleware/client"
+	"github.com/hearth-ai/hearth/middleware/protocol"
+)
+
+// answer is a reply as the chat loop prints it.
+type answer struct {
+	text, tier, backend string
+	latencyMS           float64
+	onTime, floor       bool
+}
+
+// talker is a conversation partner: the embedded runtime or a server.
+type talker interface {
+	npcs() []protocol.NPCInfo
+	talk(ctx context.Context, npcID, text string, onDelta func(string)) (answer, error)
+	close() error
+}
+
+func cmdChat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("hearth chat", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var sf stackFlags
+	sf.register(fs, ".hearth/data")
+	serverURL := fs.String("server", "", "talk to a running server, e.g. ws://127.0.0.1:7777/v1/ws (default: embedded)")
+	fs.Bool("embedded", false, "run the runtime in this process (the default when -server is empty)")
+	npcID := fs.String("npc", "", "NPC to talk to (default: the first listed)")
+	player := fs.String("player", "player-1", "your player id (NPCs remember you by it)")
+	name := fs.String("name", "", "your name, as NPCs should call you")
+	quiet := fs.Bool("quiet", false, "do not stream deltas; print whole replies")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var t talker
+	var err error
+	if *serverURL != "" {
+		t, err = dialTalker(ctx, *serverURL, *player, *name)
+	} else {
+		t, err = embeddedTalker(ctx, &sf, *player, *name, stderr)
+	}
+	if err != nil {
+		return err
+	}
+	defer t.close()
+	npcs := t.npcs()
+	if len(npcs) == 0 {
+		return errors.New("the world has no NPCs")
+	}
+	current := npcs[0]
+	if *npcID != "" {
+		found := false
+		for _, n := range npcs {
+			if n.ID == *npcID {
+				current, found = n, true
+			}
+		}
+		if !found {
+			return fmt.Errorf("-npc %q: unknown; known: %s", *npcID, npcList(npcs))
+		}
+	}
+	fmt.Fprintf(stdout, "Talking to %s (%s). Commands: /npcs, /npc ID, /quit.\n", current.Name, current.Role)
+	in := bufio.NewScanner(stdin)
+	for {
+		fmt.Fprint(stdout, "> ")
+		if !in.Scan() {
+			fmt.Fprintln(stdout)
+			return in.Err()
+		}
+		line := strings.TrimSpace(in.Text())
+		switch {
+		case line == "":
+			continue
+		case line == "/quit" || line == "/exit":
+			return nil
+		case line == "/npcs":
+			for _, n := range npcs {
+				fmt.Fprintf(stdout, "  %-20s %s, %s\n", n.ID, n.Name, n.Role)
+			}
+			continue
+		case strings.HasPrefix(line, "/npc "):
+			id := strings.TrimSpace(strings.TrimPrefix(line, "/npc "))
+			ok := false
+			for _, n := range npcs {
+				if n.ID == id {
+					current, ok = n, true
+				}
+			}
+			if !ok {
+				fmt.Fprintf(stdout, "unknown NPC %q; try /npcs\n", id)
+				continue
+			}
+			fmt.Fprintf(stdout, "Talking to %s (%s).\n", current.Name, current.Role)
+			continue
+		}
+		streamed := false
+		var got strings.Builder
+		onDelta := func(d string) {
+			got.WriteString(d)
+			if *quiet {
+				return
+			}
+			if !streamed {
+				fmt.Fprintf(stdout, "%s: ", current.Name)
+				streamed = true
+			}
+			fmt.Fprint(stdout, d)
+		}
+		a, err := t.talk(ctx, current.ID, line, onDelta)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			fmt.Fprintf(stdout, "error: %v\n", err)
+			continue
+		}
+		if streamed {
+			fmt.Fprintln(stdout)
+			if got.String() != a.text {
+				// A fallback replaced what streamed; the done text is
+				// authoritative.
+				fmt.Fprintf(stdout, "%s (revised): %s\n", current.Name, a.text)
+			}
+		} else {
+			fmt.Fprintf(stdout, "%s: %s\n", current.Name, a.text)
+		}
+		status := "on time"
+		if !a.onTime {
+			status = "LATE"
+		}
+		if a.floor {
+			status += ", floor"
+		}
+		fmt.Fprintf(stdout, "  [%s · %.2f ms · %s]\n", a.tier, a.latencyMS, status)
+	}
+}
+
+func npcList(npcs []protocol.NPCInfo) string {
+	ids := make([]string, len(npcs))
+	for i, n := range npcs {
+		ids[i] = n.ID
+	}
+	return strings.Join(ids, ", ")
+}
+
+// remoteTalker talks to a server through the Go client.
+type remoteTalker struct{ c *client.Client }
+
+func dialTalker(ctx context.Context, url, player, name string) (talker, error) {
+	c, err := client.Dial(ctx, url, client.Options{PlayerID: player, PlayerName: name, ClientName: "hearth-chat/" + version})
+	if err != nil {
+		return nil, err
+	}
+	return remoteTalker{c}, nil
+}
+
+func (r remoteTalker) npcs() []protocol.NPCInfo { return r.c.Welcome().NPCs }
+func (r remoteTalker) close() error             { return r.c.Close() }
+func (r remoteTalker) talk(ctx context.Context, npcID, text string, onDelta func(string)) (answer, error) {
+	reply, err := r.c.Talk(ctx, npcID, text, 0, func(d protocol.DialogueDelta) { onDelta(d.Text) })
+	if err != nil {
+		return answer{}, err
+	}
+	return answer{text: reply.Text, tier: reply.Tier, backend: reply.Backend, latencyMS: reply.LatencyMS,
+		onTime: reply.OnTime, floor: reply.Floor}, nil
+}
+
+// localTalker hosts the runtime in-process and ticks it like a game loop.
+type localTalker struct {
+	st           *middleware.Stack
+	player, name string
+	tickEvery    time.Duration
+}
+
+func embeddedTalker(ctx context.Context, sf *stackFlags, player, name string, stderr io.Writer) (talker, error) {
+	if sf.logLevel == "info" {
+		sf.logLevel = "warn" // keep the terminal for the conversation
+	}
+	st, _, err := sf.open(ctx, stderr)
+	if err != nil {
+		return nil, err
+	}
+	return &localTalker{st: st, player: player, name: name,
+		tickEvery: time.Duration(float64(time.Second) / st.Runtime.Options().TickRate)}, nil
+}
+
+func (l *localTalker) npcs() []protocol.NPCInfo {
+	var out []protocol.NPCInfo
+	for _, d := range l.st.Roster.Definitions() {
+		out = append(out, protocol.NPCInfo{ID: d.ID, Name: d.Name, Role: d.Role})
+	}
+	return out
+}
+
+func (l *localTalker) close() error { return l.st.Close() }
+
+func (l *localTalker) talk(ctx context.Context, npcID, text string, onDelta func(string)) (answer, error) {
+	ticket, err := l.st.Runtime.Submit(middleware.Talk{NPCID: npcID, PlayerID: l.player, PlayerName: l.name, Text: text})
+	if err != nil {
+		return answer{}, err
+	}
+	tick := time.NewTicker(l.tickEvery)
+	defer tick.Stop()
+	for {
+		// This is the game loop's side of the contract: Tick hands over
+		// whatever is ready; nothing here waits on a model.
+		for _, ev := range l.st.Runtime.Tick() {
+			if ev.Ticket != ticket {
+				continue
+			}
+			switch ev.Kind {
+			case middleware.EventDelta:
+				onDelta(ev.Text)
+			case middleware.EventError:
+				return answer{}, ev.Err
+			case middleware.EventReply:
+				return answer{text: ev.Text, tier: string(ev.Tier), backend: ev.Backend,
+					latencyMS: float64(ev.Latency) / 1e6, onTime: ev.OnTime, floor: ev.Floor}, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return answer{}, ctx.Err()
+		case <-tick.C:
+		}
+	}
+}

@@ -1,0 +1,309 @@
+package main
+
+// End-to-end tests: a real `hearth serve` process, real WebSocket clients
+// (the Go client, `hearth chat`, the Python client), a real Badger store on
+// disk and a restart in between.
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hearth-ai/hearth/middleware/client"
+)
+
+var hearthBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "hearth-e2e")
+	if err != nil {
+		panic(err)
+	}
+	hearthBin = filepath.Join(dir, "hearth")
+	out, err := exec.Command("go", "build", "-o", hearthBin, ".").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build hearth: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// repoRoot is the module root, two levels above this package.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// srdDir returns the SRD lore folder, or skips the test when it is absent.
+func srdDir(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(repoRoot(t), "..", "shared", "data", "srd-5.2", "src")
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		t.Skipf("SRD 5.2 not found at %s (it lives in ../shared/data beside the checkout); skipping the real-lore test", dir)
+	}
+	return dir
+}
+
+var servingLine = regexp.MustCompile(`serving (\d+) NPCs on (ws://\S+)`)
+
+type proc struct {
+	cmd    *exec.Cmd
+	url    string
+	output *lockedWriter
+	done   chan struct{}
+}
+
+// startProc starts cmd (in its own process group), waits for the serving
+// line and returns the WebSocket URL. The process is stopped with SIGTERM
+// at cleanup if still running.
+func startProc(t *testing.T, cmd *exec.Cmd) *proc {
+	t.Helper()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{cmd: cmd, output: &lockedWriter{b: &strings.Builder{}}, done: make(chan struct{})}
+	cmd.Stderr = p.output
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	urls := make(chan string, 1)
+	go func() {
+		defer close(p.done)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if m := servingLine.FindStringSubmatch(sc.Text()); m != nil {
+				urls <- m[2]
+			}
+		}
+		cmd.Wait()
+	}()
+	t.Cleanup(func() { p.stop(t) })
+	select {
+	case p.url = <-urls:
+		return p
+	case <-p.done:
+		t.Fatalf("%v exited before serving:\n%s", cmd.Args, p.output)
+	case <-time.After(120 * time.Second):
+		t.Fatalf("%v did not start serving in time:\n%s", cmd.Args, p.output)
+	}
+	return nil
+}
+
+func (p *proc) stop(t *testing.T) {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(20 * time.Second):
+		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.done
+		t.Errorf("%v ignored SIGTERM", p.cmd.Args)
+	}
+}
+
+// lockedWriter collects a process's stderr; exec copies into it from its
+// own goroutine while a test may read it.
+type lockedWriter struct {
+	mu sync.Mutex
+	b  *strings.Builder
+}
+
+func (w *lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *lockedWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+func serveProc(t *testing.T, data string, extra ...string) *proc {
+	args := append([]string{"serve", "-addr", "127.0.0.1:0", "-data", data}, extra...)
+	return startProc(t, exec.Command(hearthBin, args...))
+}
+
+func dial(t *testing.T, url, player, name string) *client.Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := client.Dial(ctx, url, client.Options{PlayerID: player, PlayerName: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func talk(t *testing.T, c *client.Client, npcID, text string) client.Reply {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	r, err := c.Talk(ctx, npcID, text, 0, nil)
+	if err != nil {
+		t.Fatalf("talk to %s %q: %v", npcID, text, err)
+	}
+	if r.Tier == "" || r.LatencyMS <= 0 || r.BudgetMS == 0 {
+		t.Fatalf("reply without tier, latency or budget: %+v", r)
+	}
+	return r
+}
+
+// TestMakeRunServesOffline runs the README's command itself.
+func TestMakeRunServesOffline(t *testing.T) {
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Skip("make not installed")
+	}
+	cmd := exec.Command("make", "-s", "run", "ADDR=127.0.0.1:0", "DATA="+t.TempDir())
+	cmd.Dir = repoRoot(t)
+	p := startProc(t, cmd)
+	c := dial(t, p.url, "make-run-player", "Tester")
+	if len(c.Welcome().NPCs) < 8 {
+		t.Fatalf("welcome lists %d NPCs, want the demo world's 8 or more", len(c.Welcome().NPCs))
+	}
+	r := talk(t, c, c.Welcome().NPCs[0].ID, "Hello!")
+	if r.Text == "" || !r.OnTime {
+		t.Fatalf("reply %+v: want text, on time", r)
+	}
+}
+
+func TestNPCRemembersPlayerAfterRestart(t *testing.T) {
+	data := t.TempDir()
+	p := serveProc(t, data)
+	c := dial(t, p.url, "player-aria", "Aria")
+	npcID := c.Welcome().NPCs[0].ID
+	talk(t, c, npcID, "Hello! My name is Aria.")
+	talk(t, c, npcID, "What can you tell me about this village?")
+	c.Close()
+	p.stop(t)
+
+	p2 := serveProc(t, data)
+	// The same player comes back without saying their name.
+	c2 := dial(t, p2.url, "player-aria", "")
+	r := talk(t, c2, npcID, "Hello again!")
+	if !strings.Contains(r.Text, "Aria") {
+		t.Fatalf("after a restart the NPC greeted a returning player without their name: %q", r.Text)
+	}
+	// A stranger is not greeted as Aria.
+	c3 := dial(t, p2.url, "player-new", "")
+	if r := talk(t, c3, npcID, "Hello!"); strings.Contains(r.Text, "Aria") {
+		t.Fatalf("a new player was greeted with another player's name: %q", r.Text)
+	}
+}
+
+func TestAnswersFromTheSRD(t *testing.T) {
+	srd := srdDir(t)
+	p := serveProc(t, t.TempDir(), "-lore", "srd="+srd)
+	c := dial(t, p.url, "player-srd", "Aria")
+	// The NPC whose knowledge scope includes the SRD: the one that knows
+	// "srd" per sim/world/npcs.
+	npcID := srdNPC(t)
+	r := talk(t, c, npcID, "What is the aboleth's armor class?")
+	if !strings.Contains(r.Text, "17") {
+		t.Fatalf("asked about the aboleth's armor class, got %q; want the SRD's 17", r.Text)
+	}
+	r = talk(t, c, npcID, "How many hit points does an aboleth have?")
+	if !strings.Contains(r.Text, "150") {
+		t.Fatalf("asked about the aboleth's hit points, got %q; want the SRD's 150", r.Text)
+	}
+}
+
+func TestChatHoldsAConversation(t *testing.T) {
+	p := serveProc(t, t.TempDir())
+	npcID := srdNPC(t)
+	cmd := exec.Command(hearthBin, "chat", "-server", p.url, "-npc", npcID, "-player", "chat-player", "-name", "Aria")
+	cmd.Stdin = strings.NewReader("Hello!\nWhat can you tell me about this village?\n/npcs\n/quit\n")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("hearth chat: %v\n%s", err, out)
+	}
+	replies := regexp.MustCompile(`\[(\w+) · ([0-9.]+) ms · on time`).FindAllStringSubmatch(string(out), -1)
+	if len(replies) != 2 {
+		t.Fatalf("want 2 replies with tier and latency, got %d:\n%s", len(replies), out)
+	}
+}
+
+func TestPythonClientHoldsAConversation(t *testing.T) {
+	py := "/usr/bin/python3"
+	if err := exec.Command(py, "-c", "import websockets, msgpack").Run(); err != nil {
+		if os.Getenv("HEARTH_REQUIRE_PYTHON") != "" {
+			t.Fatalf("Debian's python3-websockets and python3-msgpack are required (HEARTH_REQUIRE_PYTHON is set): %v", err)
+		}
+		t.Skip("Debian's python3-websockets and python3-msgpack are not installed (apt-get install python3-websockets python3-msgpack)")
+	}
+	p := serveProc(t, t.TempDir())
+	script := filepath.Join(repoRoot(t), "clients", "python", "hearth_client.py")
+	for _, mode := range [][]string{nil, {"--json"}} {
+		args := append([]string{script, "--url", p.url, "--player", "py-player", "--name", "Aria",
+			"--npc", srdNPC(t), "--say", "Hello!", "--say", "What can you tell me about this village?"}, mode...)
+		out, err := exec.Command(py, args...).Output()
+		if err != nil {
+			t.Fatalf("python client %v: %v\n%s", mode, err, out)
+		}
+		var n int
+		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			var r struct {
+				Text      string  `json:"text"`
+				Tier      string  `json:"tier"`
+				LatencyMS float64 `json:"latency_ms"`
+				OnTime    bool    `json:"on_time"`
+			}
+			if err := json.Unmarshal([]byte(line), &r); err != nil {
+				t.Fatalf("python client printed %q: %v", line, err)
+			}
+			if r.Text == "" || r.Tier == "" || r.LatencyMS <= 0 || !r.OnTime {
+				t.Fatalf("python client reply %+v: want text, tier, latency, on time", r)
+			}
+			n++
+		}
+		if n != 2 {
+			t.Fatalf("python client %v: %d replies, want 2:\n%s", mode, n, out)
+		}
+	}
+}
+
+// srdNPC finds the demo NPC whose knowledge sources include "srd".
+func srdNPC(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(repoRoot(t), "sim", "world", "npcs")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if regexp.MustCompile(`(?m)^\s+sources:.*\bsrd\b`).Match(b) {
+			m := regexp.MustCompile(`(?m)^id:\s*(\S+)`).FindSubmatch(b)
+			return string(m[1])
+		}
+	}
+	t.Fatal("no demo NPC has srd in its knowledge sources")
+	return ""
+}

@@ -1,0 +1,159 @@
+// Command hearth is Hearth's one CLI.
+//
+//	hearth serve    serve the demo world (or another) over WebSocket
+//	hearth chat     talk to an NPC from the terminal
+//	hearth ingest   ingest a lore folder into a data directory and report
+//	hearth bench    measure reply latency with many WebSocket clients
+//	hearth version  print the version
+//
+// Run "hearth <command> -h" for a command's flags.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hearth-ai/hearth/middleware"
+	"github.com/hearth-ai/hearth/sim/world"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "0.1.0-dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "serve NPCs over WebSocket (/v1/ws), /healthz and /metrics", cmdServe},
+		{"chat", "talk to an NPC from the terminal, embedded or via -server", cmdChat},
+		{"ingest", "ingest a lore folder into a data directory and report", cmdIngest},
+		{"bench", "measure reply latency with concurrent WebSocket clients", cmdBench},
+		{"version", "print the version", func(_ context.Context, _ []string, _ io.Reader, out, _ io.Writer) error {
+			fmt.Fprintln(out, "hearth", version)
+			return nil
+		}},
+	}
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			err := c.run(ctx, args[1:], stdin, stdout, stderr)
+			if errors.Is(err, flag.ErrHelp) {
+				return 0
+			}
+			if err != nil {
+				fmt.Fprintf(stderr, "hearth %s: %v\n", c.name, err)
+				return 1
+			}
+			return 0
+		}
+	}
+	fmt.Fprintf(stderr, "hearth: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Hearth: NPC AI middleware. Usage: hearth <command> [flags]")
+	fmt.Fprintln(w)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+}
+
+// loreFlags collects repeated -lore NAME=DIR flags.
+type loreFlags []middleware.LoreSource
+
+func (l *loreFlags) String() string {
+	parts := make([]string, len(*l))
+	for i, s := range *l {
+		parts[i] = s.Name + "=" + s.Dir
+	}
+	return strings.Join(parts, ",")
+}
+
+func (l *loreFlags) Set(v string) error {
+	name, dir, ok := strings.Cut(v, "=")
+	if !ok || name == "" || dir == "" {
+		return fmt.Errorf("want NAME=DIR, e.g. srd=../shared/data/srd-5.2/src")
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return fmt.Errorf("lore folder %q: not a readable directory", dir)
+	}
+	*l = append(*l, middleware.LoreSource{Name: name, Dir: dir})
+	return nil
+}
+
+// stackFlags are the flags every command that opens a Stack shares.
+type stackFlags struct {
+	data     string
+	worldDir string
+	lore     loreFlags
+	tickHz   float64
+	budget   time.Duration
+	workers  int
+	seed     uint64
+	logLevel string
+}
+
+func (f *stackFlags) register(fs *flag.FlagSet, defaultData string) {
+	fs.StringVar(&f.data, "data", defaultData, `data directory for the store ("" = in memory)`)
+	fs.StringVar(&f.worldDir, "world", "", "world folder with lore/ and npcs/ (default: the embedded demo village)")
+	fs.Var(&f.lore, "lore", "extra lore folder as NAME=DIR (repeatable), e.g. srd=../shared/data/srd-5.2/src")
+	fs.Float64Var(&f.tickHz, "tick-hz", 20, "tick rate in Hz; replies are delivered at tick boundaries")
+	fs.DurationVar(&f.budget, "budget", 50*time.Millisecond, "default latency budget per request")
+	fs.IntVar(&f.workers, "workers", 0, "worker goroutines for model work (0 = GOMAXPROCS-1, at least 1)")
+	fs.Uint64Var(&f.seed, "seed", 1, "seed for reproducible replies")
+	fs.StringVar(&f.logLevel, "log", "info", "log level: debug, info, warn, error")
+}
+
+func (f *stackFlags) open(ctx context.Context, stderr io.Writer) (*middleware.Stack, *slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return nil, nil, fmt.Errorf("-log %q: %w", f.logLevel, err)
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
+	var w fs.FS = world.FS()
+	src := world.Source
+	if f.worldDir != "" {
+		w = os.DirFS(f.worldDir)
+		src = "world"
+	}
+	if f.data != "" {
+		if err := os.MkdirAll(f.data, 0o755); err != nil {
+			return nil, nil, fmt.Errorf("-data: %w", err)
+		}
+	}
+	st, err := middleware.OpenStack(ctx, middleware.StackConfig{
+		DataDir: f.data, World: w, WorldSource: src, ExtraLore: f.lore, Logger: logger,
+		Runtime: middleware.Options{TickRate: f.tickHz, Budget: f.budget, Workers: f.workers, Seed: f.seed},
+	})
+	return st, logger, err
+}

@@ -1,0 +1,64 @@
+package middleware
+
+import (
+	"time"
+
+	"github.com/hearth-ai/hearth/inference"
+)
+
+// EventKind tells what an Event carries.
+type EventKind uint8
+
+// Event kinds, in the order they sort within one ticket.
+const (
+	// EventDelta is a piece of a streamed reply (Text, Seq, Reset).
+	EventDelta EventKind = iota
+	// EventReply is the finished reply to a request: exactly one per
+	// accepted request unless an EventError replaces it.
+	EventReply
+	// EventError says the request failed (Err); no reply follows.
+	EventError
+)
+
+func (k EventKind) String() string {
+	switch k {
+	case EventDelta:
+		return "delta"
+	case EventReply:
+		return "reply"
+	case EventError:
+		return "error"
+	}
+	return "unknown"
+}
+
+// Event is something the runtime hands to the game: a delta, a reply or an
+// error for one ticket.
+type Event struct {
+	Ticket   Ticket
+	Kind     EventKind
+	Tag      uint64 // Talk.Tag of the request
+	NPCID    string
+	PlayerID string
+
+	// Text is the delta's text (EventDelta) or the whole reply (EventReply).
+	Text string
+	// Seq numbers the deltas of one ticket from 0.
+	Seq uint32
+	// Reset on a delta: discard what was streamed so far for this ticket.
+	Reset bool
+
+	Tier    inference.Tier // tier that answered (EventReply)
+	Backend string         // backend that answered (EventReply)
+	Floor   bool           // the floor answered because nothing better was ready in time
+	Prompt  string         // prompt template name@version, "" for floor replies
+
+	// Latency is from Submit to ready (EventReply and EventError).
+	Latency time.Duration
+	// Budget is the request's budget.
+	Budget time.Duration
+	// OnTime is true when the reply was ready by its tick boundary.
+	OnTime bool
+
+	Err error // EventError only
+}

@@ -1,0 +1,56 @@
+package middleware
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the runtime's Prometheus collectors. Register them with
+// Register; names are prefixed hearth_runtime_.
+type Metrics struct {
+	submitted  *prometheus.CounterVec   // by priority
+	overloaded *prometheus.CounterVec   // by priority
+	replies    *prometheus.CounterVec   // by tier, floor, on_time
+	latency    *prometheus.HistogramVec // ready latency in ms, by tier
+}
+
+func newMetrics() *Metrics {
+	return &Metrics{
+		submitted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hearth_runtime_submitted_total", Help: "Requests accepted by Submit.",
+		}, []string{"priority"}),
+		overloaded: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hearth_runtime_overloaded_total", Help: "Requests refused because their queue was full.",
+		}, []string{"priority"}),
+		replies: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hearth_runtime_replies_total", Help: "Replies delivered, by tier, whether the floor answered and whether they were on time.",
+		}, []string{"tier", "floor", "on_time"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "hearth_runtime_ready_latency_ms",
+			Help:    "Time from Submit to the reply being ready, in milliseconds.",
+			Buckets: []float64{0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 40, 45, 50, 75, 100, 250, 1000},
+		}, []string{"tier"}),
+	}
+}
+
+// Register registers every collector with reg.
+func (m *Metrics) Register(reg prometheus.Registerer) error {
+	for _, c := range []prometheus.Collector{m.submitted, m.overloaded, m.replies, m.latency} {
+		if err := reg.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m *Metrics) observe(ev Event) {
+	tier := string(ev.Tier)
+	m.replies.WithLabelValues(tier, boolLabel(ev.Floor), boolLabel(ev.OnTime)).Inc()
+	m.latency.WithLabelValues(tier).Observe(float64(ev.Latency) / 1e6)
+}
+
+func boolLabel(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}

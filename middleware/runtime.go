@@ -1,0 +1,529 @@
+// Package middleware is Hearth's tick-aware runtime: the one type a game
+// server holds. See Runtime for the contract.
+package middleware
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/hearth-ai/hearth/inference"
+	"github.com/hearth-ai/hearth/npc"
+)
+
+// Priority is a request's scheduling class. Workers always take the highest
+// class that has work; ambient work only runs on spare capacity.
+type Priority uint8
+
+// The priority classes of DESIGN §3, highest first.
+const (
+	PriorityInteractive Priority = iota // player dialogue
+	PriorityQuest                       // quest generation
+	PriorityAmbient                     // barks, reflection, pre-generation, refinements
+	numPriorities
+)
+
+func (p Priority) String() string {
+	switch p {
+	case PriorityInteractive:
+		return "interactive"
+	case PriorityQuest:
+		return "quest"
+	case PriorityAmbient:
+		return "ambient"
+	}
+	return fmt.Sprintf("priority(%d)", uint8(p))
+}
+
+// Ticket identifies one submitted request. Tickets increase by one per
+// accepted submission, so the same submissions in the same order get the
+// same tickets.
+type Ticket uint64
+
+// ErrOverloaded is matched (errors.Is) by the error Submit returns when the
+// request's priority queue is full. The request was not accepted; the game
+// decides what the NPC says instead.
+var ErrOverloaded = errors.New("hearth: runtime overloaded")
+
+// ErrClosed is returned by Submit after Close.
+var ErrClosed = errors.New("hearth: runtime closed")
+
+// OverloadError says which queue was full and how large it is.
+type OverloadError struct {
+	Priority Priority
+	Capacity int // queue length, requests
+}
+
+func (e *OverloadError) Error() string {
+	return fmt.Sprintf("hearth: %s queue full (%d requests); retry later", e.Priority, e.Capacity)
+}
+
+// Is makes errors.Is(err, ErrOverloaded) true.
+func (e *OverloadError) Is(target error) bool { return target == ErrOverloaded }
+
+// MaxTextBytes caps a player's line, in bytes of UTF-8.
+const MaxTextBytes = 2000
+
+// Options configures a Runtime. Zero fields take the documented defaults;
+// New rejects negative or out-of-range values with an error naming the
+// field.
+type Options struct {
+	// TickRate is the host's tick rate in Hz. Default 20 (a 50 ms tick).
+	TickRate float64
+	// Budget is the default budget of a request, from submission to ready.
+	// Default 50 ms (DESIGN §1).
+	Budget time.Duration
+	// SafetyMargin is kept between a request's work deadline and the tick
+	// boundary that delivers it, for the floor and the hand-off. Default 1 ms.
+	SafetyMargin time.Duration
+	// Workers is the size of the worker pool that runs model work. Default
+	// GOMAXPROCS-1, at least 1, so that the game keeps a core.
+	Workers int
+	// QueueSize is the capacity of each priority's queue, in requests.
+	// Default 4096 interactive, 1024 quest, 1024 ambient. A full queue
+	// makes Submit return an *OverloadError at once.
+	QueueSize [numPriorities]int
+	// Seed makes per-request seeds reproducible: the seed of ticket t is a
+	// mix of Seed and t.
+	Seed uint64
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+func (o *Options) fill() error {
+	if o.TickRate == 0 {
+		o.TickRate = 20
+	}
+	if o.Budget == 0 {
+		o.Budget = 50 * time.Millisecond
+	}
+	if o.SafetyMargin == 0 {
+		o.SafetyMargin = time.Millisecond
+	}
+	if o.Workers == 0 {
+		o.Workers = max(1, runtime.GOMAXPROCS(0)-1)
+	}
+	def := [numPriorities]int{4096, 1024, 1024}
+	for i := range o.QueueSize {
+		if o.QueueSize[i] == 0 {
+			o.QueueSize[i] = def[i]
+		}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	switch {
+	case o.TickRate < 0 || o.TickRate > 1000:
+		return fmt.Errorf("middleware: Options.TickRate %v Hz: want 0 < rate <= 1000", o.TickRate)
+	case o.Budget < 0:
+		return fmt.Errorf("middleware: Options.Budget %v: must be positive", o.Budget)
+	case o.SafetyMargin < 0 || o.SafetyMargin >= o.Budget:
+		return fmt.Errorf("middleware: Options.SafetyMargin %v: want 0 <= margin < Budget", o.SafetyMargin)
+	case o.Workers < 0:
+		return fmt.Errorf("middleware: Options.Workers %d: must be positive", o.Workers)
+	}
+	for i, n := range o.QueueSize {
+		if n < 0 {
+			return fmt.Errorf("middleware: Options.QueueSize[%s] %d: must be positive", Priority(i), n)
+		}
+	}
+	return nil
+}
+
+// Talk is a player's line to an NPC.
+type Talk struct {
+	NPCID      string
+	PlayerID   string
+	PlayerName string // optional; the NPC may remember it from earlier
+	Text       string // at most MaxTextBytes of valid UTF-8
+	Priority   Priority
+	Budget     time.Duration // 0 means Options.Budget
+	Tag        uint64        // the caller's correlation id, echoed on every event
+}
+
+// Runtime schedules NPC work under per-request deadlines and hands results
+// to the game at tick boundaries.
+//
+// The contract, for a game developer:
+//
+//   - Submit never blocks. It validates the request, assigns a Ticket and
+//     queues it, or returns an error at once: *npc.UnknownNPCError,
+//     *OverloadError when the queue of that priority is full, ErrClosed.
+//   - Every accepted request gets exactly one EventReply (or EventError),
+//     ready by its deadline: the last tick boundary that falls inside its
+//     budget, minus Options.SafetyMargin. If no better reply is ready by
+//     then, the floor answer is (a template line that costs microseconds);
+//     the Event says so with Floor. Boundaries are predicted from the time
+//     of the last Tick and TickRate.
+//   - Tick only moves finished results into the game's hands: it never
+//     waits for a model, the network or the disk, and does not allocate in
+//     steady state. Events come out ordered by Ticket (and by sequence
+//     within a ticket), so a replay of the same submissions with the same
+//     Seed on deterministic backends yields the same event log.
+//   - The slice Tick returns is valid until the next call to Tick.
+//
+// Host it embedded (call Tick from the game loop) or standalone (Run calls
+// Tick on its own ticker). All methods are safe for concurrent use, but
+// Tick must be called from one goroutine at a time.
+type Runtime struct {
+	opts    Options
+	roster  *npc.Roster
+	period  time.Duration
+	queues  [numPriorities]chan *request
+	wake    chan struct{}
+	stop    chan struct{}
+	wg      sync.WaitGroup
+	metrics *Metrics
+
+	submitMu   sync.Mutex
+	nextTicket Ticket       // last ticket assigned; guarded by submitMu
+	closed     bool         // guarded by submitMu
+	lastTick   atomic.Int64 // Unix ns of the last Tick; 0 before the first
+	tickCount  atomic.Uint64
+	closeOnce  sync.Once
+	onDelta    atomic.Pointer[func(Event)]
+	pending    sync.WaitGroup // obligations of accepted requests not yet met
+
+	readyMu sync.Mutex
+	ready   []Event
+	out     []Event // handed to the game by the last Tick
+}
+
+// New starts a Runtime over the NPCs of roster, with opts.Workers worker
+// goroutines. Close it to stop them.
+func New(roster *npc.Roster, opts Options) (*Runtime, error) {
+	if roster == nil {
+		return nil, errors.New("middleware: New needs a roster")
+	}
+	if err := opts.fill(); err != nil {
+		return nil, err
+	}
+	rt := &Runtime{
+		opts:    opts,
+		roster:  roster,
+		period:  time.Duration(float64(time.Second) / opts.TickRate),
+		wake:    make(chan struct{}, 1),
+		stop:    make(chan struct{}),
+		metrics: newMetrics(),
+	}
+	for i := range rt.queues {
+		rt.queues[i] = make(chan *request, opts.QueueSize[i])
+	}
+	for i := 0; i < opts.Workers; i++ {
+		rt.wg.Add(1)
+		go rt.worker()
+	}
+	return rt, nil
+}
+
+// StreamDeltas makes streamed deltas bypass Tick: fn receives each one as
+// soon as it is produced, from worker goroutines, and must not block. A
+// WebSocket server uses it to forward tokens as they come (DESIGN §3).
+// Call it before the first Submit; nil restores delivery at Tick.
+func (rt *Runtime) StreamDeltas(fn func(Event)) {
+	if fn == nil {
+		rt.onDelta.Store(nil)
+		return
+	}
+	rt.onDelta.Store(&fn)
+}
+
+// Roster returns the NPCs this runtime serves.
+func (rt *Runtime) Roster() *npc.Roster { return rt.roster }
+
+// Metrics returns the runtime's Prometheus collectors.
+func (rt *Runtime) Metrics() *Metrics { return rt.metrics }
+
+// Options returns the options in force, defaults filled in.
+func (rt *Runtime) Options() Options { return rt.opts }
+
+// TickCount returns how many times Tick has run.
+func (rt *Runtime) TickCount() uint64 { return rt.tickCount.Load() }
+
+// request is one accepted submission. state moves from pending to done
+// exactly once, by the worker that finished it or by the deadline timer
+// that answered with the floor; the winner delivers.
+type request struct {
+	ticket    Ticket
+	talk      Talk
+	agent     *npc.Agent
+	turn      npc.Turn
+	budget    time.Duration
+	submitted time.Time
+	deadline  time.Time // work deadline
+	boundary  time.Time // tick boundary the reply must be ready by
+	state     atomic.Uint32
+	timer     atomic.Pointer[time.Timer]
+	deltaSeq  uint32 // written only by the goroutine streaming the reply
+}
+
+const (
+	statePending uint32 = iota
+	stateDone
+)
+
+// Submit queues a talk request and returns its ticket. It never blocks
+// (beyond a mutex held for a few instructions); see Runtime for the errors.
+func (rt *Runtime) Submit(t Talk) (Ticket, error) {
+	if t.Priority >= numPriorities {
+		return 0, fmt.Errorf("hearth: priority %d: unknown", t.Priority)
+	}
+	switch {
+	case t.PlayerID == "":
+		return 0, errors.New("hearth: talk: player id is required")
+	case t.Text == "":
+		return 0, errors.New("hearth: talk: text is required")
+	case len(t.Text) > MaxTextBytes:
+		return 0, fmt.Errorf("hearth: talk: text is %d bytes; the limit is %d", len(t.Text), MaxTextBytes)
+	case !utf8.ValidString(t.Text) || !utf8.ValidString(t.PlayerName) || !utf8.ValidString(t.PlayerID):
+		return 0, errors.New("hearth: talk: text is not valid UTF-8")
+	case t.Budget < 0:
+		return 0, fmt.Errorf("hearth: talk: budget %v is negative", t.Budget)
+	}
+	agent, err := rt.roster.Get(t.NPCID)
+	if err != nil {
+		return 0, err
+	}
+	budget := t.Budget
+	if budget == 0 {
+		budget = rt.opts.Budget
+	}
+	now := time.Now()
+	r := &request{talk: t, agent: agent, budget: budget, submitted: now}
+	r.boundary, r.deadline = rt.deadline(now, budget)
+
+	// Tickets are assigned under the lock, in queue order, and only to
+	// accepted requests, so the same submissions get the same tickets.
+	rt.submitMu.Lock()
+	if rt.closed {
+		rt.submitMu.Unlock()
+		return 0, ErrClosed
+	}
+	r.ticket = rt.nextTicket + 1
+	r.turn = npc.Turn{PlayerID: t.PlayerID, PlayerName: t.PlayerName, Text: t.Text,
+		Seed: mixSeed(rt.opts.Seed, uint64(r.ticket)), GameTime: now}
+	q := rt.queues[t.Priority]
+	// Two obligations per request: a worker dequeues it, and someone
+	// delivers it and records it in memory. Close waits for both.
+	rt.pending.Add(2)
+	select {
+	case q <- r:
+		rt.nextTicket = r.ticket
+	default:
+		rt.pending.Add(-2)
+		rt.submitMu.Unlock()
+		rt.metrics.overloaded.WithLabelValues(t.Priority.String()).Inc()
+		return 0, &OverloadError{Priority: t.Priority, Capacity: cap(q)}
+	}
+	rt.submitMu.Unlock()
+	rt.metrics.submitted.WithLabelValues(t.Priority.String()).Inc()
+	r.timer.Store(time.AfterFunc(time.Until(r.deadline), func() { rt.floor(r) }))
+	select {
+	case rt.wake <- struct{}{}:
+	default:
+	}
+	return r.ticket, nil
+}
+
+// deadline computes, for a request submitted at now with budget, the tick
+// boundary that delivers it (the last one inside the budget) and the work
+// deadline (that boundary minus the safety margin). Before the first Tick,
+// or when no boundary falls inside the budget (a budget shorter than the
+// time left in this tick), the budget's end itself is the boundary.
+func (rt *Runtime) deadline(now time.Time, budget time.Duration) (boundary, work time.Time) {
+	end := now.Add(budget)
+	boundary = end
+	if last := rt.lastTick.Load(); last != 0 {
+		since := end.Sub(time.Unix(0, last))
+		b := time.Unix(0, last).Add(since - since%rt.period)
+		if b.After(now) {
+			boundary = b
+		}
+	}
+	return boundary, boundary.Add(-rt.opts.SafetyMargin)
+}
+
+// mixSeed is SplitMix64's finaliser over seed^ticket (Steele et al., 2014),
+// so neighbouring tickets get unrelated seeds.
+func mixSeed(seed, ticket uint64) uint64 {
+	z := seed ^ (ticket * 0x9e3779b97f4a7c15)
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+func (rt *Runtime) worker() {
+	defer rt.wg.Done()
+	for {
+		r := rt.next()
+		if r == nil {
+			return
+		}
+		rt.run(r)
+	}
+}
+
+// next takes the highest-priority queued request, blocking until there is
+// one or the runtime stops (nil).
+func (rt *Runtime) next() *request {
+	for {
+		for i := range rt.queues {
+			select {
+			case r := <-rt.queues[i]:
+				return r
+			default:
+			}
+		}
+		select {
+		case <-rt.wake:
+		case <-rt.stop:
+			return nil
+		}
+	}
+}
+
+func (rt *Runtime) run(r *request) {
+	defer rt.pending.Done() // the dequeue obligation
+	if r.state.Load() != statePending {
+		return // the floor already answered at the deadline
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), r.deadline)
+	reply, err := r.agent.Respond(ctx, r.turn, func(d inference.Delta) { rt.delta(r, d) })
+	cancel()
+	if !r.state.CompareAndSwap(statePending, stateDone) {
+		return // lost the race to the deadline timer; the floor was delivered
+	}
+	if t := r.timer.Load(); t != nil {
+		t.Stop()
+	}
+	defer rt.pending.Done() // the delivery obligation
+	if err != nil {
+		rt.opts.Logger.Error("hearth: respond failed", "npc", r.talk.NPCID, "ticket", r.ticket, "err", err)
+		rt.push(Event{Ticket: r.ticket, Kind: EventError, Tag: r.talk.Tag, NPCID: r.talk.NPCID,
+			PlayerID: r.talk.PlayerID, Err: err, Latency: time.Since(r.submitted), Budget: r.budget})
+		return
+	}
+	// Memory first, then delivery: a reply the game has seen is on disk.
+	if err := r.agent.Remember(r.turn, reply); err != nil {
+		rt.opts.Logger.Warn("hearth: memory write failed", "npc", r.talk.NPCID, "err", err)
+	}
+	rt.deliver(r, reply)
+}
+
+// floor runs on the request's deadline timer when no worker has finished it.
+func (rt *Runtime) floor(r *request) {
+	if !r.state.CompareAndSwap(statePending, stateDone) {
+		return
+	}
+	defer rt.pending.Done() // the delivery obligation
+	reply := r.agent.Floor(r.turn)
+	reply.Floor = true
+	rt.deliver(r, reply)
+	// Delivered first: the deadline is what matters here; the write follows
+	// off the game's path.
+	if err := r.agent.Remember(r.turn, reply); err != nil {
+		rt.opts.Logger.Warn("hearth: memory write failed", "npc", r.talk.NPCID, "err", err)
+	}
+}
+
+func (rt *Runtime) delta(r *request, d inference.Delta) {
+	if r.state.Load() != statePending {
+		return
+	}
+	ev := Event{Ticket: r.ticket, Kind: EventDelta, Tag: r.talk.Tag, NPCID: r.talk.NPCID,
+		PlayerID: r.talk.PlayerID, Text: d.Text, Reset: d.Reset, Seq: r.deltaSeq}
+	r.deltaSeq++
+	if h := rt.onDelta.Load(); h != nil {
+		(*h)(ev)
+		return
+	}
+	rt.push(ev)
+}
+
+func (rt *Runtime) deliver(r *request, reply npc.Reply) {
+	ready := time.Now()
+	lat := ready.Sub(r.submitted)
+	onTime := !ready.After(r.boundary)
+	ev := Event{Ticket: r.ticket, Kind: EventReply, Tag: r.talk.Tag, NPCID: r.talk.NPCID,
+		PlayerID: r.talk.PlayerID, Text: reply.Text, Tier: reply.Tier, Backend: reply.Backend,
+		Floor: reply.Floor, Latency: lat, Budget: r.budget, OnTime: onTime}
+	if reply.Prompt.Name != "" {
+		ev.Prompt = reply.Prompt.String()
+	}
+	rt.metrics.observe(ev)
+	rt.push(ev)
+}
+
+func (rt *Runtime) push(ev Event) {
+	rt.readyMu.Lock()
+	rt.ready = append(rt.ready, ev)
+	rt.readyMu.Unlock()
+}
+
+// Tick marks a tick boundary and returns the events that became ready
+// since the previous Tick, ordered by ticket, then delta sequence, with
+// each ticket's reply after its deltas. It does no other work.
+func (rt *Runtime) Tick() []Event {
+	rt.lastTick.Store(time.Now().UnixNano())
+	rt.tickCount.Add(1)
+	rt.readyMu.Lock()
+	// Swap buffers: the slice handed out last tick is reused for the next
+	// batch, so steady state does not allocate.
+	rt.ready, rt.out = rt.out[:0], rt.ready
+	rt.readyMu.Unlock()
+	slices.SortFunc(rt.out, compareEvents)
+	return rt.out
+}
+
+func compareEvents(a, b Event) int {
+	switch {
+	case a.Ticket != b.Ticket:
+		if a.Ticket < b.Ticket {
+			return -1
+		}
+		return 1
+	case a.Kind != b.Kind:
+		return int(a.Kind) - int(b.Kind)
+	default:
+		return int(a.Seq) - int(b.Seq)
+	}
+}
+
+// Run hosts the runtime standalone: it calls Tick at Options.TickRate and
+// hands each tick's events to handle, until ctx ends. handle runs on the
+// ticker goroutine and must not block for long; the events are valid until
+// it returns.
+func (rt *Runtime) Run(ctx context.Context, handle func(tick uint64, events []Event)) {
+	t := time.NewTicker(rt.period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			evs := rt.Tick()
+			handle(rt.tickCount.Load(), evs)
+		}
+	}
+}
+
+// Close stops accepting requests, waits for the accepted ones to be
+// answered (each by its deadline at the latest) and stops the workers.
+func (rt *Runtime) Close() error {
+	rt.closeOnce.Do(func() {
+		rt.submitMu.Lock()
+		rt.closed = true
+		rt.submitMu.Unlock()
+		rt.pending.Wait()
+		close(rt.stop)
+		rt.wg.Wait()
+	})
+	return nil
+}

@@ -1,0 +1,110 @@
+package middleware
+
+import (
+	"testing"
+	"time"
+)
+
+func TestDeadlineAlignsToTickBoundaries(t *testing.T) {
+	rt := &Runtime{opts: Options{SafetyMargin: time.Millisecond}, period: 50 * time.Millisecond}
+	base := time.Unix(1000, 0)
+	ms := func(n int) time.Time { return base.Add(time.Duration(n) * time.Millisecond) }
+	cases := []struct {
+		name                  string
+		lastTick              time.Time // zero: no Tick yet
+		submit                int       // ms after base
+		budget                time.Duration
+		wantBoundary, wantWrk int // ms after base
+	}{
+		// DESIGN §1: 3 ms into a 20 Hz tick with a 50 ms budget, the reply
+		// must be ready by the next boundary, ≈45 ms of work.
+		{"design example", base, 3, 50 * time.Millisecond, 50, 49},
+		{"budget spans two ticks", base, 3, 120 * time.Millisecond, 100, 99},
+		{"submitted on a boundary", base, 0, 50 * time.Millisecond, 50, 49},
+		{"late in the tick leaves little", base, 48, 50 * time.Millisecond, 50, 49},
+		{"no boundary inside a short budget", base, 10, 20 * time.Millisecond, 30, 29},
+		{"before the first tick", time.Time{}, 10, 50 * time.Millisecond, 60, 59},
+		{"phase from an old tick", ms(-500), 3, 50 * time.Millisecond, 50, 49},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.lastTick.IsZero() {
+				rt.lastTick.Store(0)
+			} else {
+				rt.lastTick.Store(c.lastTick.UnixNano())
+			}
+			b, w := rt.deadline(ms(c.submit), c.budget)
+			if !b.Equal(ms(c.wantBoundary)) || !w.Equal(ms(c.wantWrk)) {
+				t.Errorf("boundary %v, work %v; want %d ms, %d ms", b.Sub(base), w.Sub(base), c.wantBoundary, c.wantWrk)
+			}
+		})
+	}
+}
+
+func TestNextTakesHighestPriorityFirst(t *testing.T) {
+	rt := &Runtime{wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	for i := range rt.queues {
+		rt.queues[i] = make(chan *request, 4)
+	}
+	amb, quest, inter := &request{ticket: 1}, &request{ticket: 2}, &request{ticket: 3}
+	rt.queues[PriorityAmbient] <- amb
+	rt.queues[PriorityQuest] <- quest
+	rt.queues[PriorityInteractive] <- inter
+	for _, want := range []*request{inter, quest, amb} {
+		if got := rt.next(); got != want {
+			t.Fatalf("next() = ticket %d, want %d", got.ticket, want.ticket)
+		}
+	}
+	close(rt.stop)
+	if got := rt.next(); got != nil {
+		t.Fatalf("next() after stop = %v, want nil", got)
+	}
+}
+
+func TestTickIsOrderedAndAllocationFree(t *testing.T) {
+	rt := &Runtime{}
+	fill := func() {
+		// Out of order, as workers finish them.
+		for _, tk := range []Ticket{5, 2, 9, 1} {
+			rt.push(Event{Ticket: tk, Kind: EventReply})
+			rt.push(Event{Ticket: tk, Kind: EventDelta, Seq: 1})
+			rt.push(Event{Ticket: tk, Kind: EventDelta, Seq: 0})
+		}
+	}
+	fill()
+	evs := rt.Tick()
+	if len(evs) != 12 {
+		t.Fatalf("got %d events, want 12", len(evs))
+	}
+	for i := 1; i < len(evs); i++ {
+		if compareEvents(evs[i-1], evs[i]) > 0 {
+			t.Fatalf("events out of order at %d: %+v then %+v", i, evs[i-1], evs[i])
+		}
+	}
+	if evs[0].Ticket != 1 || evs[0].Kind != EventDelta || evs[0].Seq != 0 || evs[2].Kind != EventReply {
+		t.Fatalf("want ticket 1's deltas in seq order then its reply; got %+v", evs[:3])
+	}
+	fill()
+	rt.Tick() // both buffers now have capacity
+	allocs := testing.AllocsPerRun(100, func() {
+		fill()
+		rt.Tick()
+	})
+	if allocs != 0 {
+		t.Fatalf("fill+Tick allocates %.1f times per run in steady state, want 0", allocs)
+	}
+}
+
+func TestMixSeedSpreadsTickets(t *testing.T) {
+	seen := map[uint64]bool{}
+	for tk := uint64(1); tk <= 1000; tk++ {
+		s := mixSeed(42, tk)
+		if seen[s] {
+			t.Fatalf("seed collision at ticket %d", tk)
+		}
+		seen[s] = true
+	}
+	if mixSeed(1, 7) == mixSeed(2, 7) {
+		t.Fatal("different runtime seeds give the same ticket seed")
+	}
+}

@@ -1,0 +1,311 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/hearth-ai/hearth/middleware"
+	"github.com/hearth-ai/hearth/middleware/protocol"
+	"github.com/hearth-ai/hearth/npc"
+)
+
+// conn is one client connection. The read pump (serveWS's goroutine) owns
+// reads; the write pump owns every write, pings included, because
+// gorilla/websocket allows one writer at a time.
+type conn struct {
+	s       *Server
+	ws      *websocket.Conn
+	codec   protocol.Codec
+	session string
+	log     *slog.Logger
+
+	out       chan []byte   // encoded frames; bounded, see Options.SendQueue
+	closeReq  chan closeMsg // first close request wins
+	closeOnce sync.Once
+	done      chan struct{} // closed when the write pump exits
+
+	// Set by hello; read and written only by the read pump.
+	playerID, playerName string
+}
+
+type closeMsg struct {
+	code   int
+	reason string
+}
+
+func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
+	if !offersSubprotocol(r) {
+		http.Error(w, "hearth: ask for a subprotocol in Sec-WebSocket-Protocol: "+
+			protocol.SubprotocolMsgpack+" or "+protocol.SubprotocolJSON+" (docs/protocol.md §1)", http.StatusBadRequest)
+		return
+	}
+	ws, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader already answered with an HTTP error
+	}
+	codec, _ := protocol.CodecFor(ws.Subprotocol())
+	c := &conn{
+		s: s, ws: ws, codec: codec,
+		session:  strconv.FormatUint(s.sessions.Add(1), 36),
+		out:      make(chan []byte, s.opts.SendQueue),
+		closeReq: make(chan closeMsg, 1),
+		done:     make(chan struct{}),
+	}
+	c.log = s.opts.Logger.With("session", c.session, "remote", r.RemoteAddr)
+	if !s.addConn(c) {
+		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(protocol.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
+		ws.Close()
+		return
+	}
+	defer s.removeConn(c)
+	go c.writePump()
+	c.readPump()
+	c.closeWith(websocket.CloseNormalClosure, "")
+	<-c.done
+	ws.Close()
+}
+
+// readPump reads frames until the connection fails or closes. A bad frame
+// gets an error message and the loop goes on; only transport failures and
+// frames over the hard cap end it.
+func (c *conn) readPump() {
+	ws := c.ws
+	ws.SetReadLimit(protocol.MaxFrameHardBytes)
+	pongWait := 3 * c.s.opts.PingInterval
+	ws.SetReadDeadline(time.Now().Add(pongWait))
+	ws.SetPongHandler(func(string) error { return ws.SetReadDeadline(time.Now().Add(pongWait)) })
+	var buf bytes.Buffer
+	for {
+		mt, r, err := ws.NextReader()
+		if err != nil {
+			if errors.Is(err, websocket.ErrReadLimit) {
+				c.closeWith(protocol.CloseMessageTooBig, fmt.Sprintf("frame over %d bytes", protocol.MaxFrameHardBytes))
+			} else if !websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway, websocket.CloseNoStatusReceived) {
+				c.log.Debug("read failed", "err", err)
+			}
+			return
+		}
+		ws.SetReadDeadline(time.Now().Add(pongWait))
+		tooBig, err := readBounded(r, &buf, protocol.MaxFrameBytes)
+		if err != nil {
+			if errors.Is(err, websocket.ErrReadLimit) {
+				c.closeWith(protocol.CloseMessageTooBig, fmt.Sprintf("frame over %d bytes", protocol.MaxFrameHardBytes))
+			}
+			return
+		}
+		c.s.metrics.framesIn.Inc()
+		if tooBig {
+			c.s.metrics.badFrames.WithLabelValues(protocol.CodeFrameTooLarge).Inc()
+			c.sendError(0, protocol.CodeFrameTooLarge, fmt.Sprintf("frame is over %d bytes", protocol.MaxFrameBytes))
+			continue
+		}
+		if want := c.codec.MessageType(); mt != want {
+			c.s.metrics.badFrames.WithLabelValues(protocol.CodeBadFrame).Inc()
+			c.sendError(0, protocol.CodeBadFrame, fmt.Sprintf("subprotocol %s takes %s frames", c.codec.Subprotocol(), frameKind(want)))
+			continue
+		}
+		c.dispatch(buf.Bytes())
+	}
+}
+
+// readBounded reads one frame into buf, at most limit bytes. When the
+// frame is longer it discards the rest (bounded by the socket's read limit)
+// and reports tooBig, so an oversized frame never grows memory.
+func readBounded(r io.Reader, buf *bytes.Buffer, limit int64) (tooBig bool, err error) {
+	buf.Reset()
+	if _, err := buf.ReadFrom(io.LimitReader(r, limit+1)); err != nil {
+		return false, err
+	}
+	if int64(buf.Len()) <= limit {
+		return false, nil
+	}
+	_, err = io.Copy(io.Discard, r)
+	return true, err
+}
+
+// offersSubprotocol reports whether the handshake asks for one of ours.
+func offersSubprotocol(r *http.Request) bool {
+	for _, asked := range websocket.Subprotocols(r) {
+		if _, ok := protocol.CodecFor(asked); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func frameKind(mt int) string {
+	if mt == websocket.BinaryMessage {
+		return "binary"
+	}
+	return "text"
+}
+
+// dispatch decodes one frame and acts on it by message type.
+func (c *conn) dispatch(data []byte) {
+	f, err := c.codec.Decode(data)
+	if err != nil {
+		c.badFrame(f.ID, err) // the id when it was readable, else 0
+		return
+	}
+	switch f.Type {
+	case protocol.TypeHello:
+		var m protocol.Hello
+		if err := f.Decode(&m); err != nil {
+			c.badFrame(f.ID, err)
+			return
+		}
+		c.hello(f.ID, m)
+	case protocol.TypeTalk:
+		var m protocol.Talk
+		if err := f.Decode(&m); err != nil {
+			c.badFrame(f.ID, err)
+			return
+		}
+		c.talk(f.ID, m)
+	case protocol.TypePing:
+		var m protocol.Ping
+		if err := f.Decode(&m); err != nil {
+			c.badFrame(f.ID, err)
+			return
+		}
+		c.send(protocol.Header{ID: f.ID, Tick: c.s.tick.Load()}, protocol.Pong{TMS: m.TMS})
+	default:
+		c.s.metrics.badFrames.WithLabelValues(protocol.CodeUnknownType).Inc()
+		c.sendError(f.ID, protocol.CodeUnknownType, fmt.Sprintf("unknown message type %q; this server speaks hello, talk and ping", f.Type))
+	}
+}
+
+func (c *conn) badFrame(id uint64, err error) {
+	code, msg := protocol.CodeBadFrame, err.Error()
+	var pe *protocol.Error
+	if errors.As(err, &pe) {
+		code, msg = pe.Code, pe.Message
+	}
+	c.s.metrics.badFrames.WithLabelValues(code).Inc()
+	c.sendError(id, code, msg)
+}
+
+func (c *conn) hello(id uint64, m protocol.Hello) {
+	if c.playerID != "" {
+		// docs/protocol.md §3: one hello per connection.
+		c.closeWith(protocol.CloseProtocolViolation, "hello sent twice; this connection belongs to player "+strconv.Quote(c.playerID))
+		return
+	}
+	c.playerID, c.playerName = m.PlayerID, m.PlayerName
+	opts := c.s.rt.Options()
+	c.send(protocol.Header{ID: id, Tick: c.s.tick.Load()}, protocol.Welcome{
+		Session: c.session, Server: Name, TickHz: uint32(opts.TickRate + 0.5),
+		BudgetMS: uint32(opts.Budget / time.Millisecond), NPCs: c.s.npcs,
+	})
+}
+
+func (c *conn) talk(id uint64, m protocol.Talk) {
+	if c.playerID == "" {
+		c.sendError(id, protocol.CodeNotHello, "send hello with your player_id before talk")
+		return
+	}
+	budget := time.Duration(m.BudgetMS) * time.Millisecond
+	budget = min(budget, c.s.opts.MaxBudget)
+	tag := c.s.nextTag.Add(1)
+	c.s.routes.Store(tag, route{c: c, id: id})
+	_, err := c.s.rt.Submit(middleware.Talk{NPCID: m.NPCID, PlayerID: c.playerID, PlayerName: c.playerName,
+		Text: m.Text, Priority: middleware.PriorityInteractive, Budget: budget, Tag: tag})
+	if err == nil {
+		return
+	}
+	c.s.routes.Delete(tag)
+	switch {
+	case errors.Is(err, npc.ErrUnknownNPC):
+		c.sendError(id, protocol.CodeUnknownNPC, err.Error())
+	case errors.Is(err, middleware.ErrOverloaded):
+		c.sendError(id, protocol.CodeOverloaded, err.Error())
+	case errors.Is(err, middleware.ErrClosed):
+		c.sendError(id, protocol.CodeOverloaded, "server shutting down")
+	default:
+		c.sendError(id, protocol.CodeBadRequest, err.Error())
+	}
+}
+
+func (c *conn) sendDelta(id, tick uint64, ev *middleware.Event) {
+	c.send(protocol.Header{ID: id, Tick: tick}, protocol.DialogueDelta{
+		Ticket: uint64(ev.Ticket), NPCID: ev.NPCID, Seq: ev.Seq, Text: ev.Text, Reset: ev.Reset})
+}
+
+func (c *conn) sendError(id uint64, code, msg string) {
+	c.send(protocol.Header{ID: id, Tick: c.s.tick.Load()}, protocol.ErrorPayload{Code: code, Message: msg})
+}
+
+// send encodes and queues one frame without blocking. A full queue means
+// the client cannot keep up: it is closed with CloseSlowConsumer.
+func (c *conn) send(h protocol.Header, payload protocol.Message) {
+	b, err := c.codec.Encode(h, payload)
+	if err != nil {
+		c.log.Error("encode failed", "type", payload.Type(), "err", err)
+		return
+	}
+	select {
+	case <-c.done:
+		return
+	default:
+	}
+	select {
+	case c.out <- b:
+		c.s.metrics.framesOut.Inc()
+	default:
+		c.s.metrics.slowConsumers.Inc()
+		c.closeWith(protocol.CloseSlowConsumer, "send queue full: read faster")
+	}
+}
+
+// closeWith asks the write pump to send a close frame and stop. The first
+// call wins.
+func (c *conn) closeWith(code int, reason string) {
+	c.closeOnce.Do(func() { c.closeReq <- closeMsg{code, reason} })
+}
+
+// writePump owns all writes: queued frames, pings and the close frame.
+func (c *conn) writePump() {
+	defer close(c.done)
+	ping := time.NewTicker(c.s.opts.PingInterval)
+	defer ping.Stop()
+	mt := c.codec.MessageType()
+	for {
+		select {
+		case b := <-c.out:
+			c.ws.SetWriteDeadline(time.Now().Add(c.s.opts.WriteTimeout))
+			if err := c.ws.WriteMessage(mt, b); err != nil {
+				c.ws.Close() // unblocks the read pump
+				return
+			}
+		case <-ping.C:
+			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.s.opts.WriteTimeout)); err != nil {
+				c.ws.Close()
+				return
+			}
+		case m := <-c.closeReq:
+			// Flush what is queued, unless the queue overflowed.
+			if m.code != protocol.CloseSlowConsumer {
+				for n := len(c.out); n > 0; n-- {
+					c.ws.SetWriteDeadline(time.Now().Add(c.s.opts.WriteTimeout))
+					if c.ws.WriteMessage(mt, <-c.out) != nil {
+						break
+					}
+				}
+			}
+			c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(m.code, m.reason), time.Now().Add(c.s.opts.WriteTimeout))
+			// Give the client a moment to answer the close, then make sure
+			// the read pump ends.
+			c.ws.SetReadDeadline(time.Now().Add(time.Second))
+			return
+		}
+	}
+}

@@ -1,0 +1,254 @@
+// Package server speaks Hearth's WebSocket protocol (docs/protocol.md) on
+// top of a middleware.Runtime, and serves /healthz and /metrics.
+//
+// A request's path through this package, file by file: conn.go accepts the
+// upgrade and runs one read pump and one write pump per connection; the read
+// pump decodes a frame and dispatches it by message type; talk becomes a
+// Runtime.Submit; the runtime's events come back through Server.Run (replies,
+// at tick boundaries) or the delta stream (as they are produced) and are
+// routed to the connection that asked.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/hearth-ai/hearth/middleware"
+	"github.com/hearth-ai/hearth/middleware/protocol"
+)
+
+// Name is the server software reported in welcome.
+const Name = "hearth/0.1"
+
+// Options configures a Server. Zero fields take the documented defaults.
+type Options struct {
+	// SendQueue is each connection's send queue, in frames. When it is full
+	// the client is too slow: the connection is closed with
+	// protocol.CloseSlowConsumer rather than buffering without bound.
+	// Default 512.
+	SendQueue int
+	// WriteTimeout bounds every write to a socket. Default 5 s.
+	WriteTimeout time.Duration
+	// PingInterval is how often the server pings each client; a client
+	// silent for 3 intervals is dropped. Default 15 s.
+	PingInterval time.Duration
+	// MaxBudget clamps a talk's budget_ms. Default 10 s.
+	MaxBudget time.Duration
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+	// CheckOrigin decides which browser origins may connect. Default: all
+	// (game clients are not browsers; put auth in front for production).
+	CheckOrigin func(r *http.Request) bool
+}
+
+func (o *Options) fill() error {
+	if o.SendQueue == 0 {
+		o.SendQueue = 512
+	}
+	if o.WriteTimeout == 0 {
+		o.WriteTimeout = 5 * time.Second
+	}
+	if o.PingInterval == 0 {
+		o.PingInterval = 15 * time.Second
+	}
+	if o.MaxBudget == 0 {
+		o.MaxBudget = 10 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.CheckOrigin == nil {
+		o.CheckOrigin = func(*http.Request) bool { return true }
+	}
+	switch {
+	case o.SendQueue < 0:
+		return fmt.Errorf("server: Options.SendQueue %d: must be positive", o.SendQueue)
+	case o.WriteTimeout < 0:
+		return fmt.Errorf("server: Options.WriteTimeout %v: must be positive", o.WriteTimeout)
+	case o.PingInterval < 0:
+		return fmt.Errorf("server: Options.PingInterval %v: must be positive", o.PingInterval)
+	case o.MaxBudget < 0:
+		return fmt.Errorf("server: Options.MaxBudget %v: must be positive", o.MaxBudget)
+	}
+	return nil
+}
+
+// Server serves one Runtime to WebSocket clients.
+type Server struct {
+	rt       *middleware.Runtime
+	opts     Options
+	upgrader websocket.Upgrader
+	registry *prometheus.Registry
+	metrics  serverMetrics
+	npcs     []protocol.NPCInfo
+
+	// routes maps a runtime Tag to the connection and client id that asked.
+	routes  sync.Map // uint64 → route
+	nextTag atomic.Uint64
+	tick    atomic.Uint64
+
+	mu       sync.Mutex
+	conns    map[*conn]struct{}
+	shutdown bool
+	connWG   sync.WaitGroup
+	sessions atomic.Uint64
+}
+
+type route struct {
+	c  *conn
+	id uint64 // the talk's envelope id
+}
+
+// New builds a Server over rt and registers rt's metrics and its own with a
+// fresh Prometheus registry served at /metrics.
+func New(rt *middleware.Runtime, opts Options) (*Server, error) {
+	if err := opts.fill(); err != nil {
+		return nil, err
+	}
+	s := &Server{rt: rt, opts: opts, registry: prometheus.NewRegistry(), conns: map[*conn]struct{}{}}
+	s.upgrader = websocket.Upgrader{
+		Subprotocols:    protocol.Subprotocols(),
+		CheckOrigin:     opts.CheckOrigin,
+		ReadBufferSize:  4096,
+		WriteBufferSize: 4096,
+	}
+	s.metrics = newServerMetrics()
+	for _, c := range []prometheus.Collector{collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
+		if err := s.registry.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	if err := rt.Metrics().Register(s.registry); err != nil {
+		return nil, err
+	}
+	if err := s.metrics.register(s.registry, s); err != nil {
+		return nil, err
+	}
+	for _, d := range rt.Roster().Definitions() {
+		s.npcs = append(s.npcs, protocol.NPCInfo{ID: d.ID, Name: d.Name, Role: d.Role})
+	}
+	rt.StreamDeltas(s.onDelta)
+	return s, nil
+}
+
+// Handler returns the HTTP handler: /v1/ws, /healthz and /metrics.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc(protocol.Path, s.serveWS)
+	mux.HandleFunc("/healthz", s.serveHealth)
+	mux.Handle("/metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+	return mux
+}
+
+func (s *Server) serveHealth(w http.ResponseWriter, _ *http.Request) {
+	s.mu.Lock()
+	n, down := len(s.conns), s.shutdown
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	if down {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	fmt.Fprintf(w, `{"status":%q,"connections":%d,"tick":%d,"npcs":%d}`+"\n",
+		map[bool]string{false: "ok", true: "shutting down"}[down], n, s.tick.Load(), len(s.npcs))
+}
+
+// Run hosts the runtime standalone: it ticks it at its TickRate and
+// delivers each tick's replies to the clients, until ctx ends.
+func (s *Server) Run(ctx context.Context) {
+	s.rt.Run(ctx, s.deliverTick)
+}
+
+// deliverTick runs on the ticker goroutine: it only encodes and queues.
+func (s *Server) deliverTick(tick uint64, events []middleware.Event) {
+	s.tick.Store(tick)
+	for i := range events {
+		ev := &events[i]
+		v, ok := s.routes.Load(ev.Tag)
+		if !ok {
+			continue
+		}
+		rt := v.(route)
+		switch ev.Kind {
+		case middleware.EventDelta: // only when no delta stream is set
+			rt.c.sendDelta(rt.id, tick, ev)
+		case middleware.EventReply:
+			s.routes.Delete(ev.Tag)
+			s.metrics.observe(ev)
+			rt.c.send(protocol.Header{ID: rt.id, Tick: tick}, protocol.DialogueDone{
+				Ticket: uint64(ev.Ticket), NPCID: ev.NPCID, Text: ev.Text, Tier: string(ev.Tier),
+				Backend: ev.Backend, LatencyMS: float64(ev.Latency) / 1e6,
+				BudgetMS: uint32(ev.Budget / time.Millisecond), OnTime: ev.OnTime, Floor: ev.Floor,
+				Prompt: ev.Prompt,
+			})
+		case middleware.EventError:
+			s.routes.Delete(ev.Tag)
+			rt.c.sendError(rt.id, protocol.CodeInternal, "the NPC could not answer: "+ev.Err.Error())
+		}
+	}
+}
+
+// onDelta forwards a streamed delta as soon as it is produced.
+func (s *Server) onDelta(ev middleware.Event) {
+	if v, ok := s.routes.Load(ev.Tag); ok {
+		rt := v.(route)
+		rt.c.sendDelta(rt.id, s.tick.Load(), &ev)
+	}
+}
+
+// Shutdown stops accepting work, closes every connection with
+// protocol.CloseGoingAway and waits for their goroutines, or for ctx.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.shutdown = true
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.closeWith(protocol.CloseGoingAway, "server shutting down")
+	}
+	done := make(chan struct{})
+	go func() { s.connWG.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return errors.Join(errors.New("server: shutdown: connections still open"), ctx.Err())
+	}
+}
+
+func (s *Server) addConn(c *conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shutdown {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	s.connWG.Add(1)
+	return true
+}
+
+func (s *Server) removeConn(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	s.connWG.Done()
+}
+
+func (s *Server) connCount() float64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return float64(len(s.conns))
+}

@@ -1,0 +1,130 @@
+package middleware
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"time"
+
+	"github.com/hearth-ai/hearth/inference"
+	"github.com/hearth-ai/hearth/inference/template"
+	"github.com/hearth-ai/hearth/internal/store"
+	"github.com/hearth-ai/hearth/lore"
+	"github.com/hearth-ai/hearth/npc"
+)
+
+// LoreSource is a folder of lore ingested under a source name that NPC
+// knowledge scopes refer to (e.g. "srd").
+type LoreSource struct {
+	Name string
+	Dir  string
+}
+
+// StackConfig describes a whole Hearth deployment on the embedded default:
+// a data directory, a world (lore and NPCs) and the runtime options.
+type StackConfig struct {
+	// DataDir holds the Badger store. "" keeps everything in memory.
+	DataDir string
+	// World holds the world's files: lore/ (Markdown) and npcs/ (YAML).
+	World fs.FS
+	// WorldSource is the lore source name of World's lore. Default "village".
+	WorldSource string
+	// ExtraLore are more lore folders, ingested after the world's.
+	ExtraLore []LoreSource
+	// Runtime configures the runtime.
+	Runtime Options
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// Stack is every layer of Hearth wired together: store, lore, router,
+// NPCs and the runtime. Close it once.
+type Stack struct {
+	Store   *store.Store
+	Lore    *lore.Library
+	Router  *inference.Router
+	Roster  *npc.Roster
+	Runtime *Runtime
+	// Ingested reports each lore source's ingestion.
+	Ingested []lore.IngestReport
+}
+
+// OpenStack opens the store, ingests the world's lore and the extra lore
+// (skipping unchanged files), loads the NPCs and starts the runtime. Lore
+// files with errors are logged with their path and line and skipped; NPC
+// definition errors and unreadable folders fail the call.
+func OpenStack(ctx context.Context, cfg StackConfig) (_ *Stack, err error) {
+	if cfg.World == nil {
+		return nil, errors.New("middleware: StackConfig.World is required")
+	}
+	if cfg.WorldSource == "" {
+		cfg.WorldSource = "village"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Stack{}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	so := store.DefaultOptions(cfg.DataDir)
+	so.Logger = cfg.Logger
+	if s.Store, err = store.Open(so); err != nil {
+		return nil, err
+	}
+	if s.Lore, err = lore.Open(s.Store, cfg.Logger); err != nil {
+		return nil, err
+	}
+	rep, err := s.Lore.IngestFS(ctx, cfg.WorldSource, cfg.World, "lore")
+	if err != nil {
+		return nil, fmt.Errorf("middleware: ingest world lore: %w", err)
+	}
+	s.Ingested = append(s.Ingested, rep)
+	for _, src := range cfg.ExtraLore {
+		rep, err := s.Lore.IngestDir(ctx, src.Name, src.Dir)
+		if err != nil {
+			return nil, fmt.Errorf("middleware: ingest lore %q from %s: %w", src.Name, src.Dir, err)
+		}
+		s.Ingested = append(s.Ingested, rep)
+	}
+	for _, rep := range s.Ingested {
+		cfg.Logger.Info("lore ingested", "source", rep.Source, "documents", rep.Documents,
+			"skipped", rep.Skipped, "updated", rep.Updated, "removed", rep.Removed,
+			"chunks", rep.Chunks, "entities", rep.Entities, "errors", len(rep.Errors),
+			"ms", float64(rep.Duration)/float64(time.Millisecond))
+	}
+	if s.Router, err = inference.NewRouter(template.New(), nil, inference.RouterOptions{}); err != nil {
+		return nil, err
+	}
+	defs, err := npc.LoadDefinitions(cfg.World, "npcs")
+	if err != nil {
+		return nil, err
+	}
+	if s.Roster, err = npc.NewRoster(defs, npc.Deps{Lore: s.Lore, Store: s.Store, Router: s.Router, Logger: cfg.Logger}); err != nil {
+		return nil, err
+	}
+	if cfg.Runtime.Logger == nil {
+		cfg.Runtime.Logger = cfg.Logger
+	}
+	if s.Runtime, err = New(s.Roster, cfg.Runtime); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close stops the runtime (answering what it accepted) and closes the
+// store.
+func (s *Stack) Close() error {
+	var errs []error
+	if s.Runtime != nil {
+		errs = append(errs, s.Runtime.Close())
+	}
+	if s.Store != nil {
+		errs = append(errs, s.Store.Close())
+	}
+	return errors.Join(errs...)
+}
