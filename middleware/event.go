@@ -57,8 +57,11 @@ type Event struct {
 	Latency time.Duration
 	// Budget is the request's budget.
 	Budget time.Duration
-	// OnTime is true when the reply was ready by its tick boundary.
+	// OnTime is true when the game received the reply by the first Tick at
+	// or after its tick boundary: the deadline of DESIGN §1 was kept.
 	OnTime bool
 
 	Err error // EventError only
+
+	boundary time.Time // the tick boundary the reply was due at
 }

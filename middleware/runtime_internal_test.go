@@ -1,8 +1,13 @@
 package middleware
 
 import (
+	"container/heap"
+	"context"
 	"testing"
 	"time"
+
+	"github.com/hearth-ai/hearth/npc"
+	"github.com/hearth-ai/hearth/sim/world"
 )
 
 func TestDeadlineAlignsToTickBoundaries(t *testing.T) {
@@ -107,4 +112,35 @@ func TestMixSeedSpreadsTickets(t *testing.T) {
 	if mixSeed(1, 7) == mixSeed(2, 7) {
 		t.Fatal("different runtime seeds give the same ticket seed")
 	}
+}
+
+// TestTickAnswersOverdueRequests covers the backstop: a request whose
+// boundary has come while its deadline timer has not run (a saturated
+// machine) is answered with the floor by Tick itself, on time.
+func TestTickAnswersOverdueRequests(t *testing.T) {
+	st, err := OpenStack(context.Background(), StackConfig{World: world.FS()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rt := st.Runtime
+	agent, err := rt.Roster().Get(rt.Roster().Definitions()[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	r := &request{ticket: 1, agent: agent, budget: 50 * time.Millisecond,
+		submitted: now.Add(-60 * time.Millisecond), boundary: now.Add(-time.Millisecond),
+		turn: npc.Turn{PlayerID: "p", Text: "Hello!"}}
+	rt.pending.Add(2)
+	rt.dueMu.Lock()
+	heap.Push(&rt.due, r)
+	rt.dueMu.Unlock()
+	evs := rt.Tick()
+	if len(evs) != 1 || evs[0].Kind != EventReply || !evs[0].Floor || !evs[0].OnTime || evs[0].Text == "" {
+		t.Fatalf("want one on-time floor reply from Tick, got %+v", evs)
+	}
+	// The request still goes through a worker, which records the floor
+	// reply in memory and settles the dequeue obligation.
+	rt.run(r)
 }

@@ -151,6 +151,7 @@ type Agent struct {
 	persona inference.Persona
 	filter  lore.Filter
 	deps    Deps
+	memory  *memoryCache
 
 	// names caches the last name each player gave, so the floor (which
 	// must not touch the disk) can still greet a known player by name.
@@ -165,6 +166,7 @@ func newAgent(d Definition, deps Deps) *Agent {
 			SpeechStyle: d.SpeechStyle, Faction: d.Faction, Home: d.Home},
 		filter: d.Knowledge.Filter(),
 		deps:   deps,
+		memory: newMemoryCache(d.ID, deps.Store),
 		names:  map[string]string{},
 	}
 }
@@ -207,26 +209,21 @@ func (a *Agent) Prepare(ctx context.Context, t Turn) (*inference.Request, infere
 	if dl, ok := ctx.Deadline(); ok {
 		req.BudgetMS = float64(time.Until(dl)) / 1e6
 	}
-	recent, err := a.deps.Store.RecentMemories(a.def.ID, t.PlayerID, recallWindow)
+	recent, err := a.memory.recent(t.PlayerID)
 	if err != nil {
 		// Memory is an enrichment: a failing disk must not silence the NPC.
 		a.deps.Logger.Warn("npc: recall failed", "npc", a.def.ID, "player", t.PlayerID, "err", err)
 	}
 	if len(recent) > 0 {
 		req.Returning = true
-		if req.PlayerName == "" {
-			for _, m := range recent {
-				if m.PlayerName != "" {
-					req.PlayerName = m.PlayerName
-					break
-				}
-			}
+		for i := len(recent) - 1; i >= 0 && req.PlayerName == ""; i-- {
+			req.PlayerName = recent[i].rec.PlayerName
 		}
 	}
 	if req.PlayerName != "" {
 		a.rememberName(t.PlayerID, req.PlayerName)
 	}
-	req.Memories = recall(recent, t.Text, now, recallTopK)
+	req.Memories = recall(recent, termSet(t.Text), now, recallTopK)
 	if req.Intent == inference.IntentDialogue {
 		for _, h := range a.deps.Lore.Search(t.Text, loreTopK, a.filter) {
 			req.Facts = append(req.Facts, inference.Fact{Source: h.Chunk.Source, DocPath: h.Chunk.DocPath,
@@ -284,7 +281,7 @@ func (a *Agent) Remember(t Turn, r Reply) error {
 		who = "The stranger"
 	}
 	g := now.UnixNano()
-	return a.deps.Store.AppendMemories(a.def.ID, t.PlayerID,
+	return a.memory.append(t.PlayerID,
 		store.MemoryRecord{PlayerName: name, Kind: "dialogue", Speaker: "player",
 			Text: who + " said: " + t.Text, Importance: Importance(t.Text), GameTime: g},
 		store.MemoryRecord{PlayerName: name, Kind: "dialogue", Speaker: "npc",
@@ -368,80 +365,4 @@ func Importance(text string) float64 {
 		}
 	}
 	return math.Min(score, 10)
-}
-
-// recall ranks memories by the Generative Agents score: the sum of
-// recency (exponential decay in game hours), importance and relevance
-// (term overlap with the query), each min-max normalised over the
-// candidates (Park et al. 2023, §4.1). It returns up to k, oldest first.
-func recall(recs []store.MemoryRecord, query string, now time.Time, k int) []inference.Memory {
-	if len(recs) == 0 {
-		return nil
-	}
-	q := termSet(query)
-	type scored struct {
-		rec                      store.MemoryRecord
-		recency, imp, rel, total float64
-	}
-	c := make([]scored, len(recs))
-	for i, r := range recs {
-		hours := now.Sub(time.Unix(0, r.GameTime)).Hours()
-		if hours < 0 {
-			hours = 0
-		}
-		rel := 0.0
-		if len(q) > 0 {
-			n := 0
-			for w := range termSet(r.Text) {
-				if q[w] {
-					n++
-				}
-			}
-			rel = float64(n) / float64(len(q))
-		}
-		c[i] = scored{rec: r, recency: math.Pow(recencyDecayPerHour, hours), imp: r.Importance, rel: rel}
-	}
-	norm := func(get func(*scored) *float64) {
-		lo, hi := math.Inf(1), math.Inf(-1)
-		for i := range c {
-			v := *get(&c[i])
-			lo, hi = math.Min(lo, v), math.Max(hi, v)
-		}
-		for i := range c {
-			if hi > lo {
-				*get(&c[i]) = (*get(&c[i]) - lo) / (hi - lo)
-			} else {
-				*get(&c[i]) = 1
-			}
-		}
-	}
-	norm(func(s *scored) *float64 { return &s.recency })
-	norm(func(s *scored) *float64 { return &s.imp })
-	norm(func(s *scored) *float64 { return &s.rel })
-	for i := range c {
-		c[i].total = c[i].recency + c[i].imp + c[i].rel
-	}
-	sort.SliceStable(c, func(i, j int) bool { return c[i].total > c[j].total })
-	if len(c) > k {
-		c = c[:k]
-	}
-	sort.SliceStable(c, func(i, j int) bool { return c[i].rec.GameTime < c[j].rec.GameTime })
-	out := make([]inference.Memory, len(c))
-	for i, s := range c {
-		out[i] = inference.Memory{Text: s.rec.Text, Kind: s.rec.Kind, Importance: s.rec.Importance,
-			GameTime: time.Unix(0, s.rec.GameTime)}
-	}
-	return out
-}
-
-func termSet(s string) map[string]bool {
-	out := map[string]bool{}
-	for _, w := range strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
-	}) {
-		if len(w) > 2 {
-			out[w] = true
-		}
-	}
-	return out
 }

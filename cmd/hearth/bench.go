@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"runtime/pprof"
 
 	"github.com/hearth-ai/hearth/bench"
 	"github.com/hearth-ai/hearth/middleware/server"
@@ -25,8 +26,20 @@ func cmdBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	fs.StringVar(&cfg.Subprotocol, "subprotocol", "", "hearth.v1.msgpack (default) or hearth.v1.json")
 	fs.Uint64Var(&cfg.Seed, "bench-seed", 7, "seed for each client's choice of NPCs and lines")
 	jsonOut := fs.String("json", "", "also write the report as JSON to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server and clients) to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if cfg.URL == "" {
 		if sf.logLevel == "info" {

@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -129,7 +130,7 @@ func (f *stackFlags) register(fs *flag.FlagSet, defaultData string) {
 	fs.Var(&f.lore, "lore", "extra lore folder as NAME=DIR (repeatable), e.g. srd=../shared/data/srd-5.2/src")
 	fs.Float64Var(&f.tickHz, "tick-hz", 20, "tick rate in Hz; replies are delivered at tick boundaries")
 	fs.DurationVar(&f.budget, "budget", 50*time.Millisecond, "default latency budget per request")
-	fs.IntVar(&f.workers, "workers", 0, "worker goroutines for model work (0 = GOMAXPROCS-1, at least 1)")
+	fs.IntVar(&f.workers, "workers", 0, "worker goroutines for model work (0 = GOMAXPROCS: no game loop shares this process)")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed for reproducible replies")
 	fs.StringVar(&f.logLevel, "log", "info", "log level: debug, info, warn, error")
 }
@@ -151,9 +152,15 @@ func (f *stackFlags) open(ctx context.Context, stderr io.Writer) (*middleware.St
 			return nil, nil, fmt.Errorf("-data: %w", err)
 		}
 	}
+	// The runtime's own default keeps a core for the game loop it is
+	// embedded in; the CLI hosts it standalone, so every core may work.
+	workers := f.workers
+	if workers == 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
 	st, err := middleware.OpenStack(ctx, middleware.StackConfig{
 		DataDir: f.data, World: w, WorldSource: src, ExtraLore: f.lore, Logger: logger,
-		Runtime: middleware.Options{TickRate: f.tickHz, Budget: f.budget, Workers: f.workers, Seed: f.seed},
+		Runtime: middleware.Options{TickRate: f.tickHz, Budget: f.budget, Workers: workers, Seed: f.seed},
 	})
 	return st, logger, err
 }
