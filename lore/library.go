@@ -356,7 +356,8 @@ func (l *Library) IngestFS(ctx context.Context, source string, fsys fs.FS, root 
 		changes = append(changes, docChange{key: docKey{source, p}, removed: true, oldEntityIDs: old[p].EntityIDs})
 		rep.Removed++
 	}
-	l.log.Info("lore: ingested", "source", source, "updated", rep.Updated, "skipped", rep.Skipped,
+	// Debug: callers report ingestion themselves (hearth serve logs one line per source).
+	l.log.Debug("lore: ingested", "source", source, "updated", rep.Updated, "skipped", rep.Skipped,
 		"removed", rep.Removed, "errors", len(rep.Errors), "duration", time.Since(start))
 	return rep, nil
 }

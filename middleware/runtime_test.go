@@ -17,13 +17,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m,
-		// Badger's and glog-style background goroutines end with Close;
-		// these are the ones that linger briefly after it.
-		goleak.IgnoreTopFunction("github.com/dgraph-io/ristretto/v2.(*defaultPolicy[...]).processItems"),
-		goleak.IgnoreTopFunction("github.com/dgraph-io/ristretto/v2.(*Cache[...]).processItems"),
-		goleak.IgnoreAnyFunction("github.com/dgraph-io/badger/v4/y.(*WaterMark).process"),
-	)
+	goleak.VerifyTestMain(m)
 }
 
 // openStack starts the demo world on a real Badger store in a temp dir.

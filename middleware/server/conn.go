@@ -156,31 +156,21 @@ func (c *conn) dispatch(data []byte) {
 		c.badFrame(f.ID, err) // the id when it was readable, else 0
 		return
 	}
-	switch f.Type {
-	case protocol.TypeHello:
-		var m protocol.Hello
-		if err := f.Decode(&m); err != nil {
-			c.badFrame(f.ID, err)
-			return
-		}
+	m, err := f.Message() // typed, bounded and validated; unknown types are errors
+	if err != nil {
+		c.badFrame(f.ID, err)
+		return
+	}
+	switch m := m.(type) {
+	case protocol.Hello:
 		c.hello(f.ID, m)
-	case protocol.TypeTalk:
-		var m protocol.Talk
-		if err := f.Decode(&m); err != nil {
-			c.badFrame(f.ID, err)
-			return
-		}
+	case protocol.Talk:
 		c.talk(f.ID, m)
-	case protocol.TypePing:
-		var m protocol.Ping
-		if err := f.Decode(&m); err != nil {
-			c.badFrame(f.ID, err)
-			return
-		}
+	case protocol.Ping:
 		c.send(protocol.Header{ID: f.ID, Tick: c.s.tick.Load()}, protocol.Pong{TMS: m.TMS})
-	default:
+	default: // a server→client type sent by a client
 		c.s.metrics.badFrames.WithLabelValues(protocol.CodeUnknownType).Inc()
-		c.sendError(f.ID, protocol.CodeUnknownType, fmt.Sprintf("unknown message type %q; this server speaks hello, talk and ping", f.Type))
+		c.sendError(f.ID, protocol.CodeUnknownType, fmt.Sprintf("message type %q is sent by servers; clients send hello, talk and ping", f.Type))
 	}
 }
 
