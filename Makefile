@@ -10,8 +10,8 @@ LORE_FLAGS := $(if $(wildcard $(SRD)),-lore srd=$(SRD),)
 .PHONY: run test test-short bench demo build vet fmt clean
 
 ## run: serve the demo world over WebSocket on ws://$(ADDR)/v1/ws (offline, embedded default)
-run:
-	$(GO) run ./cmd/hearth serve -addr $(ADDR) -data $(DATA) $(LORE_FLAGS)
+run: build
+	./bin/hearth serve -addr $(ADDR) -data $(DATA) $(LORE_FLAGS)
 
 ## test: vet, then every test (the race detector on the concurrent core)
 test:
@@ -20,12 +20,13 @@ test:
 	$(GO) test -count=1 -race -timeout 20m ./middleware/ ./inference/...
 
 ## bench: short latency benchmark: 200 WebSocket clients for 10 s against an in-process server
-bench:
-	$(GO) run ./cmd/hearth bench -clients 200 -duration 10s $(LORE_FLAGS)
+bench: build
+	./bin/hearth bench -clients 200 -duration 10s $(LORE_FLAGS)
 
-## demo: talk to the demo world's NPCs from the terminal (no server needed)
-demo:
-	$(GO) run ./cmd/hearth chat -embedded -data $(DATA) $(LORE_FLAGS)
+## demo: talk to the demo world's NPCs from the terminal (no server needed; its own data
+## directory, so it can run beside `make run`)
+demo: build
+	./bin/hearth chat -embedded -data .hearth/demo-data $(LORE_FLAGS)
 
 build:
 	$(GO) build -o bin/hearth ./cmd/hearth

@@ -27,8 +27,11 @@ func cmdBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	fs.Uint64Var(&cfg.Seed, "bench-seed", 7, "seed for each client's choice of NPCs and lines")
 	jsonOut := fs.String("json", "", "also write the report as JSON to this file")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server and clients) to this file")
-	if err := fs.Parse(args); err != nil {
+	if err := sf.parse(fs, args); err != nil {
 		return err
+	}
+	if cfg.Clients <= 0 || cfg.Duration <= 0 {
+		return fmt.Errorf("-clients %d, -duration %v: both must be positive", cfg.Clients, cfg.Duration)
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)

@@ -40,7 +40,7 @@ func cmdChat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	player := fs.String("player", "player-1", "your player id (NPCs remember you by it)")
 	name := fs.String("name", "", "your name, as NPCs should call you")
 	quiet := fs.Bool("quiet", false, "do not stream deltas; print whole replies")
-	if err := fs.Parse(args); err != nil {
+	if err := sf.parse(fs, args); err != nil {
 		return err
 	}
 	var t talker

@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"syscall"
@@ -56,6 +57,9 @@ func commands() []command {
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 && (args[0] == "-version" || args[0] == "--version") {
+		args[0] = "version"
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stderr)
 		if len(args) == 0 {
@@ -133,6 +137,35 @@ func (f *stackFlags) register(fs *flag.FlagSet, defaultData string) {
 	fs.IntVar(&f.workers, "workers", 0, "worker goroutines for model work (0 = GOMAXPROCS: no game loop shares this process)")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed for reproducible replies")
 	fs.StringVar(&f.logLevel, "log", "info", "log level: debug, info, warn, error")
+}
+
+// parse parses args into fs and checks the shared flags before any work
+// starts, so a typo fails in milliseconds, not after lore ingestion.
+func (f *stackFlags) parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (flags go before it; see -h)", fs.Arg(0))
+	}
+	switch {
+	case f.tickHz <= 0 || f.tickHz > 1000:
+		return fmt.Errorf("-tick-hz %g: want a rate in Hz, 0 < rate <= 1000", f.tickHz)
+	case f.budget <= 0:
+		return fmt.Errorf("-budget %v: must be positive", f.budget)
+	case f.workers < 0:
+		return fmt.Errorf("-workers %d: must be 0 (all cores) or positive", f.workers)
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return fmt.Errorf("-log %q: want debug, info, warn or error", f.logLevel)
+	}
+	if f.worldDir != "" {
+		if st, err := os.Stat(filepath.Join(f.worldDir, "npcs")); err != nil || !st.IsDir() {
+			return fmt.Errorf("-world %q: want a folder with lore/ and npcs/ inside", f.worldDir)
+		}
+	}
+	return nil
 }
 
 func (f *stackFlags) open(ctx context.Context, stderr io.Writer) (*middleware.Stack, *slog.Logger, error) {

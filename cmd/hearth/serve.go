@@ -21,9 +21,18 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	sf.register(fs, ".hearth/data")
 	addr := fs.String("addr", "127.0.0.1:7777", "listen address (host:port; port 0 picks a free one)")
 	sendQueue := fs.Int("send-queue", 0, "per-connection send queue in frames (0 = server default)")
-	if err := fs.Parse(args); err != nil {
+	if err := sf.parse(fs, args); err != nil {
 		return err
 	}
+	if *sendQueue < 0 {
+		return fmt.Errorf("-send-queue %d: must be 0 (default) or positive", *sendQueue)
+	}
+	// Listen first: a taken port fails before any lore is ingested.
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("-addr %s: %w", *addr, err)
+	}
+	defer ln.Close()
 	st, logger, err := sf.open(ctx, stderr)
 	if err != nil {
 		return err
@@ -32,10 +41,6 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	srv, err := server.New(st.Runtime, server.Options{Logger: logger, SendQueue: *sendQueue})
 	if err != nil {
 		return err
-	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return fmt.Errorf("-addr %s: %w", *addr, err)
 	}
 	return serve(ctx, st, srv, ln, stdout)
 }

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -70,6 +71,9 @@ func Open(opts Options) (*Store, error) {
 		WithBlockCacheSize(32 << 20).WithIndexCacheSize(16 << 20)
 	db, err := badger.Open(bo)
 	if err != nil {
+		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
+			return nil, fmt.Errorf("store: data directory %q is in use by another Hearth process (a running hearth serve?); stop it or pick another directory with -data: %w", opts.Dir, err)
+		}
 		return nil, fmt.Errorf("store: open %q: %w", opts.Dir, err)
 	}
 	s := &Store{db: db, stop: make(chan struct{})}
