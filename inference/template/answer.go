@@ -27,6 +27,7 @@ type question struct {
 	store    [maxQTerms * maxTermLen]byte // (offsets, not slices, so q stays on the stack)
 	first    [4]uint64                    // bit set of the terms' first bytes
 	greeting bool                         // the line is only a greeting (or has no content at all)
+	aboutMe  bool                         // the player asks whether the NPC remembers them
 	farewell bool                         // the line is only a farewell
 }
 
@@ -48,6 +49,7 @@ func (m *Model) analyse(text string, q *question) {
 	allGreet, anyGreet := true, false
 	allBye, anyBye := true, false
 	words := 0
+	remember, me := false, false
 	for i := 0; ; {
 		t, next := nextTerm(text, i, &buf)
 		if len(t) == 0 {
@@ -55,6 +57,12 @@ func (m *Model) analyse(text string, q *question) {
 		}
 		i = next
 		words++
+		switch string(t) {
+		case "remember", "recall", "recognise", "recognize", "forget", "forgotten", "forgot":
+			remember = true
+		case "me", "i", "us":
+			me = true
+		}
 		if _, ok := m.greet[string(t)]; !ok {
 			allGreet = false
 		} else if _, ok := m.strongGreet[string(t)]; ok {
@@ -77,6 +85,7 @@ func (m *Model) analyse(text string, q *question) {
 		q.first[t[0]>>6] |= 1 << (t[0] & 63)
 		q.n++
 	}
+	q.aboutMe = remember && me
 	q.farewell = words > 0 && allBye && anyBye
 	q.greeting = !q.farewell && (words > 0 && allGreet && anyGreet || q.n == 0)
 }

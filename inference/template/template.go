@@ -102,6 +102,9 @@ func (m *Model) Generate(_ context.Context, req *inference.Request, sink inferen
 		switch {
 		case q.farewell:
 			g.farewellLine()
+		case q.aboutMe: // "Do you remember me?": answered from memory, not lore
+			g.recallMemory = true
+			g.greeting()
 		case q.greeting:
 			g.greeting()
 		default:
@@ -164,6 +167,8 @@ type gen struct {
 	player   string
 	self     string
 	vocative string
+
+	recallMemory bool // always recall a memory when greeting a returning player
 
 	mem       string // {M}
 	subject   string // {S} / {s}
@@ -240,7 +245,7 @@ func (g *gen) greeting() {
 		g.say(g.bank(func(v *voice) []string { return v.selfIntro }))
 	}
 	memory := false
-	if r.Returning && len(r.Memories) > 0 && g.chance(3, 4) {
+	if r.Returning && len(r.Memories) > 0 && (g.recallMemory || g.chance(3, 4)) {
 		memory = g.memoryLine()
 	}
 	den := uint64(2)

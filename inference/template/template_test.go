@@ -381,3 +381,32 @@ func BenchmarkTemplateGreeting(b *testing.B) {
 		}
 	}
 }
+
+func TestRememberMeAnswersFromMemory(t *testing.T) {
+	m := template.New()
+	mem := []inference.Memory{{Text: "Aria said: I am looking for the old mill.", Kind: "dialogue", Importance: 3,
+		GameTime: time.Unix(1000, 0)}}
+	for seed := uint64(1); seed <= 8; seed++ {
+		req := &inference.Request{Intent: inference.IntentDialogue, Persona: smith(), PlayerName: "Aria",
+			Returning: true, Memories: mem, UserText: "Do you remember me?", Facts: []inference.Fact{millFact}, Seed: seed}
+		res, _ := gen(t, m, req)
+		if !strings.Contains(res.Text, "Aria") || !strings.Contains(res.Text, "old mill") {
+			t.Fatalf("seed %d: a returning player asking to be remembered got %q; want their name and what they said", seed, res.Text)
+		}
+	}
+	stranger := &inference.Request{Intent: inference.IntentDialogue, Persona: smith(),
+		UserText: "Do you remember me?", Facts: []inference.Fact{millFact}, Seed: 1}
+	if res, _ := gen(t, m, stranger); strings.Contains(res.Text, "burned") {
+		t.Fatalf("a stranger asking to be remembered got lore: %q", res.Text)
+	}
+}
+
+func TestMineIsATopicNotAStopword(t *testing.T) {
+	mine := inference.Fact{Source: "village", DocPath: "redvein-mine.md", Heading: []string{"Redvein Mine"},
+		Text: "The Redvein Mine lies two miles up the Gloamwood track, north of Kettleford.", Score: 1}
+	req := &inference.Request{Intent: inference.IntentDialogue, Persona: smith(), UserText: "Where is the mine?",
+		Facts: []inference.Fact{mine}, Seed: 3}
+	if res, _ := gen(t, template.New(), req); !strings.Contains(res.Text, "two miles") {
+		t.Fatalf("asked where the mine is, got %q", res.Text)
+	}
+}

@@ -110,10 +110,11 @@ func stem(b []byte) []byte {
 }
 
 // stopwordList holds function words and question words that carry no
-// topic. They are checked before stemming.
+// topic. They are checked before stemming. "mine" is not one: in game
+// worlds it is usually a place.
 const stopwordList = `a an the is are was were be been being am do does did doing done
 have has had having what whats which who whom whose where when why how many much
-i me my mine myself you your yours yourself we us our ours he him his she her hers it its
+i me my myself you your yours yourself we us our ours he him his she her hers it its
 they them their theirs this that these those there here of in on at to for from by with
 about into onto over under upon and or but nor not no yes if then so than too very can
 could would should will shall may might must tell know knows say said says any some all
