@@ -49,6 +49,7 @@ func commands() []command {
 		{"chat", "talk to an NPC from the terminal, embedded or via -server", cmdChat},
 		{"ingest", "ingest a lore folder into a data directory and report", cmdIngest},
 		{"bench", "measure reply latency with concurrent WebSocket clients", cmdBench},
+		{"quests", "generate quests on the demo and SRD worlds and report validity, diversity, latency", cmdQuests},
 		{"version", "print the version", func(_ context.Context, _ []string, _ io.Reader, out, _ io.Writer) error {
 			fmt.Fprintln(out, "hearth", version)
 			return nil

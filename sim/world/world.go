@@ -16,6 +16,12 @@
 //     goals, secrets, greeting) with a knowledge scope that selects which
 //     lore sources, regions, topic tags and secrecy levels each NPC may draw
 //     on. Every NPC, faction and home is declared as an entity in the lore.
+//   - quest.yaml: the game-mechanical layer quests are generated against
+//     (DESIGN §8): the map graph of every lore place, challenge ratings and
+//     habitats of the creatures, item values and gathering places, the quest
+//     givers' homes and motivations, and every other proper noun of the lore.
+//     It uses exactly the entity ids, names and aliases the lore declares.
+//     Load it with quest.LoadWorld("kettleford", data).
 //
 // All of it is original material written for Hearth; it borrows no setting,
 // names or text from any other game or book, and is distributed under the same
@@ -31,10 +37,12 @@ import (
 // ingested. NPC knowledge scopes refer to it in knowledge.sources.
 const Source = "village"
 
-//go:embed lore npcs
+//go:embed lore npcs quest.yaml
 var files embed.FS
 
 // FS returns the demo world's files as a read-only file system rooted at this
-// package: lore documents under lore/*.md and NPC personas under
-// npcs/*.yaml. Paths are slash-separated, as io/fs requires.
+// package: lore documents under lore/*.md, NPC personas under npcs/*.yaml
+// and the quest world at quest.yaml. Paths are slash-separated, as io/fs
+// requires. Ingesting lore from it with root "lore" sees only the lore
+// documents.
 func FS() fs.FS { return files }
