@@ -17,7 +17,7 @@ run: build
 test:
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
-	$(GO) test -count=1 -race -timeout 20m ./middleware/... ./inference/... ./npc/ ./lore/
+	$(GO) test -count=1 -race -timeout 20m ./middleware/... ./inference/... ./npc/ ./lore/ ./quest/
 
 ## bench: short latency benchmark: 200 WebSocket clients for 10 s against an in-process server
 bench: build

@@ -110,7 +110,7 @@ func (p *plan) fillFight(a Action, away bool) (Objective, bool) {
 	level := p.req.Level
 	fits := func(ci int) bool {
 		c := p.ix.creatures[ci]
-		return FitsLevel(c.Challenge, level) && !p.exclude[c.ID]
+		return !c.Tame && FitsLevel(c.Challenge, level) && !p.exclude[c.ID]
 	}
 	var collect func(pi int, add func(e, place int))
 	if a == Kill {

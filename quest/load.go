@@ -45,6 +45,7 @@ import (
 //	    type: beast             # SRD creature type, lowercase
 //	    challenge: 0.5          # SRD challenge rating: 0, 1/8, 1/4, 1/2 (or 0.125, 0.25, 0.5), 1..30
 //	    habitats: [gloamwood]   # place ids
+//	    tame: false             # optional; true: a pet, never a kill or defend target
 //	items:
 //	  - id: fen-salt
 //	    name: Fen-salt
@@ -169,7 +170,7 @@ func LoadWorld(name string, data []byte) (*World, error) {
 		}
 		places("creature", c.ID, "habitats", c.Habitats, "creatures", i)
 		spec.Creatures = append(spec.Creatures, Creature{ID: c.ID, Name: c.Name, Aliases: c.Aliases,
-			Type: strings.ToLower(strings.TrimSpace(c.Type)), Challenge: float64(*c.Challenge), Habitats: c.Habitats})
+			Type: strings.ToLower(strings.TrimSpace(c.Type)), Challenge: float64(*c.Challenge), Habitats: c.Habitats, Tame: c.Tame})
 	}
 	for i, it := range file.Items {
 		named("item", it.ID, it.Name, at.line("items", i))
@@ -270,6 +271,7 @@ type loadCreature struct {
 	Type      string         `yaml:"type"`
 	Challenge *loadChallenge `yaml:"challenge"`
 	Habitats  []string       `yaml:"habitats"`
+	Tame      bool           `yaml:"tame"`
 }
 
 type loadItem struct {

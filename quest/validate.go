@@ -235,6 +235,8 @@ func validateObjective(w *World, q Quest, giver *NPC, i int, o Objective, level 
 		}
 		xp := XPForCR(c.Challenge)
 		switch {
+		case c.Tame:
+			add(target(0), "%s is tame: no quest sends a player against it", c.Name)
 		case !FitsLevel(c.Challenge, level):
 			add(target(0), "%s (CR %s, %d XP) is too strong for level %d: at most %d XP (SRD 5.2 high budget for one character)",
 				c.Name, formatCR(c.Challenge), xp, level, MaxCombatXP(level))

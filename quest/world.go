@@ -24,6 +24,9 @@ type Creature struct {
 	Type      string   // e.g. "beast", "aberration", "undead"
 	Challenge float64  // challenge rating (SRD 5.2); 1/8 = 0.125
 	Habitats  []string // place ids where it is found
+	// Tame marks a creature that is nobody's enemy (a pet, a familiar): it
+	// is never a kill or defend target.
+	Tame bool
 }
 
 // Item is something a player can gather, deliver, use or be rewarded with.

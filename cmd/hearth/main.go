@@ -4,6 +4,7 @@
 //	hearth chat     talk to an NPC from the terminal
 //	hearth ingest   ingest a lore folder into a data directory and report
 //	hearth bench    measure reply latency with many WebSocket clients
+//	hearth quests   generate quests for the demo and SRD worlds and report quality
 //	hearth version  print the version
 //
 // Run "hearth <command> -h" for a command's flags.
