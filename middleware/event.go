@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/hearth-ai/hearth/inference"
+	"github.com/hearth-ai/hearth/quest"
 )
 
 // EventKind tells what an Event carries.
@@ -18,6 +19,8 @@ const (
 	EventReply
 	// EventError says the request failed (Err); no reply follows.
 	EventError
+	// EventQuest carries the quest generated for a SubmitQuest (Quest).
+	EventQuest
 )
 
 func (k EventKind) String() string {
@@ -28,6 +31,8 @@ func (k EventKind) String() string {
 		return "reply"
 	case EventError:
 		return "error"
+	case EventQuest:
+		return "quest"
 	}
 	return "unknown"
 }
@@ -62,6 +67,8 @@ type Event struct {
 	OnTime bool
 
 	Err error // EventError only
+
+	Quest *quest.Quest // EventQuest only
 
 	boundary time.Time // the tick boundary the reply was due at
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/hearth-ai/hearth/inference"
 	"github.com/hearth-ai/hearth/npc"
+	"github.com/hearth-ai/hearth/quest"
 )
 
 // Priority is a request's scheduling class. Workers always take the highest
@@ -97,6 +98,9 @@ type Options struct {
 	Seed uint64
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
+	// Quests generates quests for SubmitQuest; nil disables quests.
+	// OpenStack sets it when the world has a quest.yaml.
+	Quests *quest.Generator
 }
 
 func (o *Options) fill() error {
@@ -155,7 +159,7 @@ type Talk struct {
 //
 // The contract, for a game developer:
 //
-//   - Submit never blocks. It validates the request, assigns a Ticket and
+//   - Submit (a player's line) and SubmitQuest (a quest) never block. It validates the request, assigns a Ticket and
 //     queues it, or returns an error at once: *npc.UnknownNPCError,
 //     *OverloadError when the queue of that priority is full, ErrClosed.
 //   - Every accepted request gets exactly one EventReply (or EventError),
@@ -277,10 +281,12 @@ func (rt *Runtime) TickCount() uint64 { return rt.tickCount.Load() }
 // exactly once, by the worker that finished it or by the deadline timer
 // that answered with the floor; the winner delivers.
 type request struct {
-	ticket    Ticket
+	ticket Ticket
+	// A request is a dialogue turn (agent set) or a quest (questReq set).
 	talk      Talk
 	agent     *npc.Agent
 	turn      npc.Turn
+	questReq  *QuestRequest
 	budget    time.Duration
 	submitted time.Time
 	deadline  time.Time // work deadline
@@ -327,8 +333,17 @@ func (rt *Runtime) Submit(t Talk) (Ticket, error) {
 	}
 	now := time.Now()
 	r := &request{talk: t, agent: agent, budget: budget, submitted: now}
-	r.boundary, r.deadline = rt.deadline(now, budget)
+	return rt.enqueue(r, t.Priority, func() {
+		r.turn = npc.Turn{PlayerID: t.PlayerID, PlayerName: t.PlayerName, Text: t.Text,
+			Seed: mixSeed(rt.opts.Seed, uint64(r.ticket)), GameTime: now}
+	})
+}
 
+// enqueue assigns r its deadlines and ticket, queues it at priority and
+// arms its deadline timer. prepare runs once the ticket is known, before
+// any worker can see r.
+func (rt *Runtime) enqueue(r *request, priority Priority, prepare func()) (Ticket, error) {
+	r.boundary, r.deadline = rt.deadline(r.submitted, r.budget)
 	// Tickets are assigned under the lock, in queue order, and only to
 	// accepted requests, so the same submissions get the same tickets.
 	rt.submitMu.Lock()
@@ -337,11 +352,10 @@ func (rt *Runtime) Submit(t Talk) (Ticket, error) {
 		return 0, ErrClosed
 	}
 	r.ticket = rt.nextTicket + 1
-	r.turn = npc.Turn{PlayerID: t.PlayerID, PlayerName: t.PlayerName, Text: t.Text,
-		Seed: mixSeed(rt.opts.Seed, uint64(r.ticket)), GameTime: now}
-	q := rt.queues[t.Priority]
+	prepare()
+	q := rt.queues[priority]
 	// Two obligations per request: a worker dequeues it, and someone
-	// delivers it and records it in memory. Close waits for both.
+	// delivers it. Close waits for both.
 	rt.pending.Add(2)
 	select {
 	case q <- r:
@@ -349,14 +363,14 @@ func (rt *Runtime) Submit(t Talk) (Ticket, error) {
 	default:
 		rt.pending.Add(-2)
 		rt.submitMu.Unlock()
-		rt.metrics.overloaded.WithLabelValues(t.Priority.String()).Inc()
-		return 0, &OverloadError{Priority: t.Priority, Capacity: cap(q)}
+		rt.metrics.overloaded.WithLabelValues(priority.String()).Inc()
+		return 0, &OverloadError{Priority: priority, Capacity: cap(q)}
 	}
 	rt.submitMu.Unlock()
 	rt.dueMu.Lock()
 	heap.Push(&rt.due, r)
 	rt.dueMu.Unlock()
-	rt.metrics.submitted.WithLabelValues(t.Priority.String()).Inc()
+	rt.metrics.submitted.WithLabelValues(priority.String()).Inc()
 	r.timer.Store(time.AfterFunc(time.Until(r.deadline), func() { rt.floor(r) }))
 	select {
 	case rt.wake <- struct{}{}:
@@ -424,6 +438,10 @@ func (rt *Runtime) next() *request {
 
 func (rt *Runtime) run(r *request) {
 	defer rt.pending.Done() // the dequeue obligation
+	if r.questReq != nil {
+		rt.runQuest(r)
+		return
+	}
 	if r.state.Load() == statePending {
 		ctx, cancel := context.WithDeadline(context.Background(), r.deadline)
 		reply, err := r.agent.Respond(ctx, r.turn, func(d inference.Delta) { rt.delta(r, d) })
@@ -469,6 +487,10 @@ func (rt *Runtime) remember(r *request, reply npc.Reply) {
 // floor reply in memory.
 func (rt *Runtime) floor(r *request) {
 	if !r.state.CompareAndSwap(statePending, stateClaimed) {
+		return
+	}
+	if r.questReq != nil {
+		rt.floorQuest(r)
 		return
 	}
 	reply := r.agent.Floor(r.turn)
@@ -552,7 +574,7 @@ func (rt *Runtime) Tick() []Event {
 	// deadline.
 	for i := range rt.out {
 		ev := &rt.out[i]
-		if ev.Kind == EventReply && !ev.OnTime && ev.boundary.After(rt.prevTick) {
+		if (ev.Kind == EventReply || ev.Kind == EventQuest) && !ev.OnTime && ev.boundary.After(rt.prevTick) {
 			ev.OnTime = true
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/hearth-ai/hearth/inference/template"
 	"github.com/hearth-ai/hearth/middleware"
 	"github.com/hearth-ai/hearth/npc"
+	"github.com/hearth-ai/hearth/quest"
 	"github.com/hearth-ai/hearth/sim/world"
 )
 
@@ -212,5 +213,44 @@ func TestOverloadIsTypedAndNonBlocking(t *testing.T) {
 		if ev.Kind == middleware.EventError {
 			t.Fatalf("accepted request failed: %v", ev.Err)
 		}
+	}
+}
+
+func TestSubmitQuestThroughTheRuntime(t *testing.T) {
+	st := openStack(t, middleware.Options{Seed: 3})
+	if st.Quests == nil || st.QuestLog == nil {
+		t.Fatal("the demo world has a quest.yaml, but the stack has no quests")
+	}
+	ok, err := st.Runtime.SubmitQuest(middleware.QuestRequest{Request: quest.Request{PlayerID: "aria", Level: 3, Location: "kettle-green"}, Tag: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad, err := st.Runtime.SubmitQuest(middleware.QuestRequest{Request: quest.Request{PlayerID: "aria", Level: 3, Location: "atlantis"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got *quest.Quest
+	for _, ev := range collect(t, st.Runtime, map[middleware.Ticket]bool{ok: true, bad: true}) {
+		switch ev.Ticket {
+		case ok:
+			if ev.Kind != middleware.EventQuest || ev.Quest == nil || ev.Tag != 9 || !ev.OnTime {
+				t.Fatalf("quest event %+v", ev)
+			}
+			got = ev.Quest
+		case bad:
+			if ev.Kind != middleware.EventError || !errors.Is(ev.Err, quest.ErrUnknownLocation) {
+				t.Fatalf("unknown location: %+v, want an error matching quest.ErrUnknownLocation", ev)
+			}
+		}
+	}
+	if probs := quest.Validate(st.QuestWorld, *got, 3); len(probs) > 0 {
+		t.Fatalf("the runtime delivered an invalid quest: %v", probs)
+	}
+	if _, err := st.QuestLog.Accept("aria", 3, *got, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	log, err := st.QuestLog.Log("aria")
+	if err != nil || len(log) != 1 || log[0].State != quest.Active {
+		t.Fatalf("quest log %+v, %v", log, err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/hearth-ai/hearth/internal/store"
 	"github.com/hearth-ai/hearth/lore"
 	"github.com/hearth-ai/hearth/npc"
+	"github.com/hearth-ai/hearth/quest"
 )
 
 // LoreSource is a folder of lore ingested under a source name that NPC
@@ -27,7 +28,8 @@ type LoreSource struct {
 type StackConfig struct {
 	// DataDir holds the Badger store. "" keeps everything in memory.
 	DataDir string
-	// World holds the world's files: lore/ (Markdown) and npcs/ (YAML).
+	// World holds the world's files: lore/ (Markdown), npcs/ (YAML) and,
+	// optionally, quest.yaml (the quest world: see quest.LoadWorld).
 	World fs.FS
 	// WorldSource is the lore source name of World's lore. Default "village".
 	WorldSource string
@@ -49,6 +51,14 @@ type Stack struct {
 	Runtime *Runtime
 	// Ingested reports each lore source's ingestion.
 	Ingested []lore.IngestReport
+	// QuestWorld, Quests and QuestLog are set when the world has a
+	// quest.yaml: the world graph quests are checked against, the
+	// generator behind Runtime.SubmitQuest, and the tracker of players'
+	// quest logs. The tracker writes to the store: call it from the game
+	// server's goroutines, not from the tick.
+	QuestWorld *quest.World
+	Quests     *quest.Generator
+	QuestLog   *quest.Tracker
 }
 
 // OpenStack opens the store, ingests the world's lore and the extra lore
@@ -109,6 +119,20 @@ func OpenStack(ctx context.Context, cfg StackConfig) (_ *Stack, err error) {
 	}
 	if cfg.Runtime.Logger == nil {
 		cfg.Runtime.Logger = cfg.Logger
+	}
+	switch data, err := fs.ReadFile(cfg.World, "quest.yaml"); {
+	case err == nil:
+		// "": the file names its world.
+		if s.QuestWorld, err = quest.LoadWorld("", data); err != nil {
+			return nil, fmt.Errorf("middleware: quest.yaml: %w", err)
+		}
+		if s.Quests, err = quest.NewGenerator(s.QuestWorld, quest.GeneratorOptions{}); err != nil {
+			return nil, err
+		}
+		s.QuestLog = quest.NewTracker(s.QuestWorld, s.Store)
+		cfg.Runtime.Quests = s.Quests
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("middleware: read quest.yaml: %w", err)
 	}
 	if s.Runtime, err = New(s.Roster, cfg.Runtime); err != nil {
 		return nil, err
