@@ -53,7 +53,7 @@ func cmdBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 			return err
 		}
 		defer st.Close()
-		srv, err := server.New(st.Runtime, server.Options{Logger: logger})
+		srv, err := server.New(st.Runtime, server.Options{Logger: logger, Quests: st.QuestLog})
 		if err != nil {
 			return err
 		}

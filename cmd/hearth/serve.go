@@ -38,7 +38,7 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		return err
 	}
 	defer st.Close()
-	srv, err := server.New(st.Runtime, server.Options{Logger: logger, SendQueue: *sendQueue})
+	srv, err := server.New(st.Runtime, server.Options{Logger: logger, SendQueue: *sendQueue, Quests: st.QuestLog})
 	if err != nil {
 		return err
 	}

@@ -58,6 +58,13 @@
 //		}
 //	}
 //
+// Quests: RequestQuest asks for a quest and returns the server's offer;
+// AcceptQuest and AbandonQuest change the player's quest log; ReportEvent
+// tells the server what happened in the game (a kill, an arrival, a
+// delivery, ...) and returns the progress it made; QuestLog lists the log.
+// Changes caused by another connection of the same player arrive through
+// Options.OnQuestUpdate.
+//
 // A Client runs one reader goroutine that routes the server's frames to the
 // waiting calls by correlation id; writes are serialized by a mutex, as
 // gorilla/websocket allows one writer at a time. Close stops the reader.
@@ -117,10 +124,17 @@ type Options struct {
 	// WriteTimeout bounds each frame write; 0 means DefaultWriteTimeout.
 	WriteTimeout time.Duration
 	// OnMessage, when set, receives the frames no call is waiting for:
-	// unsolicited ones (id 0) and late replies to calls that gave up. It runs
-	// on the reader goroutine: it must return quickly and must not wait for a
-	// call or call Close on the same Client.
+	// unsolicited ones (id 0) and late replies to calls that gave up, except
+	// the quest.update frames that OnQuestUpdate takes. It runs on the reader
+	// goroutine: it must return quickly and must not wait for a call or call
+	// Close on the same Client.
 	OnMessage func(protocol.Frame)
+	// OnQuestUpdate, when set, receives the quest.update frames no call is
+	// waiting for: changes to the player's quests caused by another
+	// connection of the same player (a world.event, an accept or abandon
+	// there, an NPC's death reported by anyone), and late updates for calls
+	// that gave up. It runs on the reader goroutine, like OnMessage.
+	OnQuestUpdate func(protocol.QuestUpdate)
 }
 
 // Reply is the final answer to a talk: the server's dialogue.done, plus what
@@ -141,6 +155,7 @@ type Client struct {
 	welcome      protocol.Welcome
 	writeTimeout time.Duration
 	onMessage    func(protocol.Frame)
+	onQuest      func(protocol.QuestUpdate)
 
 	nextID atomic.Uint64
 
@@ -209,6 +224,7 @@ func Dial(ctx context.Context, url string, opts Options) (*Client, error) {
 		codec:        codec,
 		writeTimeout: opts.WriteTimeout,
 		onMessage:    opts.OnMessage,
+		onQuest:      opts.OnQuestUpdate,
 		calls:        make(map[uint64]*call),
 		done:         make(chan struct{}),
 	}
@@ -285,6 +301,101 @@ func (c *Client) Talk(ctx context.Context, npcID, text string, budgetMS uint32, 
 		return Reply{}, err
 	}
 	return reply, nil
+}
+
+// RequestQuest asks the server for a quest for this client's player and
+// waits for the offer, which the server sends at a tick boundary. A request
+// the server refuses comes back as a *protocol.Error: bad_request naming the
+// problem (an unknown location with the nearby places, a level outside the
+// world's range, ...), no_quest when nothing suitable could be grounded,
+// quests_unavailable when the server hosts no quests, overloaded. Invalid
+// requests (level 0, a motivation that is not one of the nine) fail locally
+// with bad_request before anything is sent.
+func (c *Client) RequestQuest(ctx context.Context, req protocol.QuestRequest) (protocol.QuestOffer, error) {
+	if err := req.Validate(); err != nil {
+		return protocol.QuestOffer{}, err
+	}
+	var offer protocol.QuestOffer
+	err := c.roundTrip(ctx, req, func(f protocol.Frame) (bool, error) {
+		if f.Type != protocol.TypeQuestOffer {
+			return false, nil
+		}
+		return true, f.Decode(&offer)
+	})
+	return offer, err
+}
+
+// AcceptQuest accepts a quest the server offered on this connection (one
+// of its last protocol.MaxQuestOffers offers) and returns the "accepted"
+// update. Errors: unknown_quest for an id not offered here, bad_request
+// when its prerequisites are not completed or it is already in the log.
+func (c *Client) AcceptQuest(ctx context.Context, questID string) (protocol.QuestUpdate, error) {
+	return c.questCall(ctx, protocol.QuestAccept{QuestID: questID})
+}
+
+// AbandonQuest abandons an active quest of the player's log and returns the
+// "abandoned" update. Errors: unknown_quest for a quest not in the log,
+// bad_request for one that is no longer active.
+func (c *Client) AbandonQuest(ctx context.Context, questID string) (protocol.QuestUpdate, error) {
+	return c.questCall(ctx, protocol.QuestAbandon{QuestID: questID})
+}
+
+// questCall sends an accept or abandon and waits for its one update.
+func (c *Client) questCall(ctx context.Context, req interface {
+	protocol.Message
+	protocol.Validator
+}) (protocol.QuestUpdate, error) {
+	if err := req.Validate(); err != nil {
+		return protocol.QuestUpdate{}, err
+	}
+	var u protocol.QuestUpdate
+	err := c.roundTrip(ctx, req, func(f protocol.Frame) (bool, error) {
+		if f.Type != protocol.TypeQuestUpdate {
+			return false, nil
+		}
+		return true, f.Decode(&u)
+	})
+	return u, err
+}
+
+// ReportEvent reports a world event for this client's player (for
+// protocol.WorldEventDied, an NPC's death, which concerns every player) and
+// returns the quest updates it caused for this player, in order: those the
+// server sent with this call's id, up to its world.ack. Updates for the
+// player's other connections reach them through their OnQuestUpdate.
+func (c *Client) ReportEvent(ctx context.Context, ev protocol.WorldEvent) ([]protocol.QuestUpdate, error) {
+	if err := ev.Validate(); err != nil {
+		return nil, err
+	}
+	var ups []protocol.QuestUpdate
+	err := c.roundTrip(ctx, ev, func(f protocol.Frame) (bool, error) {
+		switch f.Type {
+		case protocol.TypeQuestUpdate:
+			var u protocol.QuestUpdate
+			if err := f.Decode(&u); err != nil {
+				return true, err
+			}
+			ups = append(ups, u)
+		case protocol.TypeWorldAck:
+			return true, nil
+		}
+		return false, nil
+	})
+	return ups, err
+}
+
+// QuestLog returns the player's quest log: the most recently changed
+// quests first, at most protocol.MaxQuestLogEntries of them (Total says how
+// many the log holds).
+func (c *Client) QuestLog(ctx context.Context) (protocol.QuestLog, error) {
+	var l protocol.QuestLog
+	err := c.roundTrip(ctx, protocol.QuestLog{}, func(f protocol.Frame) (bool, error) {
+		if f.Type != protocol.TypeQuestLog {
+			return false, nil
+		}
+		return true, f.Decode(&l)
+	})
+	return l, err
 }
 
 // Ping sends a ping and returns the round-trip time measured on this side
@@ -457,7 +568,15 @@ func (c *Client) readLoop() {
 		cl := c.calls[f.ID]
 		c.mu.Unlock()
 		if cl == nil || f.ID == 0 {
-			if c.onMessage != nil && err == nil {
+			if err != nil {
+				continue
+			}
+			if f.Type == protocol.TypeQuestUpdate && c.onQuest != nil {
+				var u protocol.QuestUpdate
+				if f.Decode(&u) == nil {
+					c.onQuest(u)
+				}
+			} else if c.onMessage != nil {
 				c.onMessage(f)
 			}
 			continue

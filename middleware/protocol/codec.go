@@ -107,6 +107,10 @@ func (f *Frame) Decode(v any) error {
 	case encJSON:
 		if len(f.payload) > 0 {
 			if err := json.Unmarshal(f.payload, v); err != nil {
+				var pe *Error
+				if errors.As(err, &pe) { // from an UnmarshalJSON method of this package
+					return pe
+				}
 				return jsonPayloadError(f.Type, err)
 			}
 		}
@@ -131,8 +135,10 @@ func jsonPayloadError(typ string, err error) *Error {
 
 // Message decodes the payload into the type that matches f.Type and returns
 // it as a value: [Hello], [Talk], [Ping], [Welcome], [DialogueDelta],
-// [DialogueDone], [ErrorPayload] or [Pong]. Client→server payloads are
-// validated as by [Frame.Decode]. An unknown type gives an *Error with code
+// [DialogueDone], [ErrorPayload], [Pong], [QuestRequest], [QuestOffer],
+// [QuestAccept], [QuestAbandon], [WorldEvent], [WorldAck], [QuestUpdate] or
+// [QuestLog]. Payloads with a Validate method are validated as by
+// [Frame.Decode]. An unknown type gives an *Error with code
 // [CodeUnknownType]. A server must still check that the type is one a client
 // may send.
 func (f *Frame) Message() (Message, error) {
@@ -153,6 +159,22 @@ func (f *Frame) Message() (Message, error) {
 		return decodeAs[ErrorPayload](f)
 	case TypePong:
 		return decodeAs[Pong](f)
+	case TypeQuestRequest:
+		return decodeAs[QuestRequest](f)
+	case TypeQuestOffer:
+		return decodeAs[QuestOffer](f)
+	case TypeQuestAccept:
+		return decodeAs[QuestAccept](f)
+	case TypeQuestAbandon:
+		return decodeAs[QuestAbandon](f)
+	case TypeWorldEvent:
+		return decodeAs[WorldEvent](f)
+	case TypeWorldAck:
+		return decodeAs[WorldAck](f)
+	case TypeQuestUpdate:
+		return decodeAs[QuestUpdate](f)
+	case TypeQuestLog:
+		return decodeAs[QuestLog](f)
 	}
 	return nil, UnknownType(f.Type)
 }
@@ -236,6 +258,22 @@ func internType(b []byte) string {
 		return TypeError
 	case TypePong:
 		return TypePong
+	case TypeQuestRequest:
+		return TypeQuestRequest
+	case TypeQuestOffer:
+		return TypeQuestOffer
+	case TypeQuestAccept:
+		return TypeQuestAccept
+	case TypeQuestAbandon:
+		return TypeQuestAbandon
+	case TypeWorldEvent:
+		return TypeWorldEvent
+	case TypeWorldAck:
+		return TypeWorldAck
+	case TypeQuestUpdate:
+		return TypeQuestUpdate
+	case TypeQuestLog:
+		return TypeQuestLog
 	}
 	return string(b)
 }

@@ -40,6 +40,40 @@ func docExamples() []struct {
 		{"error", Header{ID: 3, Tick: 1203}, ErrorPayload{Code: CodeUnknownNPC, Message: `npc "ghost": unknown`}},
 		{"ping", Header{ID: 4}, Ping{TMS: 1700000000000}},
 		{"pong", Header{ID: 4, Tick: 1203}, Pong{TMS: 1700000000000}},
+		{"quest-request", Header{ID: 5}, QuestRequest{Level: 3, Location: "kettle-green", Motivation: "wealth", Seed: 1}},
+		{"quest-offer", Header{ID: 5, Tick: 1204}, QuestOffer{Ticket: 18, Quest: docQuest(), LatencyMS: 0.5, BudgetMS: 50, OnTime: true}},
+		{"quest-error", Header{ID: 6, Tick: 1204}, ErrorPayload{Code: CodeBadRequest,
+			Message: `quest: location "kettle-gren": unknown location; places of kettleford like it: kettle-green, kettle-market`}},
+		{"quest-accept", Header{ID: 7}, QuestAccept{QuestID: "kettleford-q102305d335071f24"}},
+		{"quest-accepted", Header{ID: 7, Tick: 1205}, QuestUpdate{QuestID: "kettleford-q102305d335071f24", Kind: QuestUpdateAccepted, Count: 3}},
+		{"world-event", Header{ID: 8}, WorldEvent{Kind: WorldEventCollect, Target: "kettleford-copperware", Location: "kettle-market", Count: 3}},
+		{"quest-update", Header{ID: 8, Tick: 1206}, QuestUpdate{QuestID: "kettleford-q102305d335071f24", Kind: QuestUpdateObjective,
+			Objective: 0, Progress: 3, Count: 3}},
+		{"world-ack", Header{ID: 8, Tick: 1206}, WorldAck{Updates: 1}},
+		{"quest-completed", Header{ID: 9, Tick: 1207}, QuestUpdate{QuestID: "kettleford-q102305d335071f24", Kind: QuestUpdateCompleted,
+			Objective: 1, Reward: &QuestReward{XP: 150, Gold: 61, Items: []string{"ford-brown"}}}},
+		{"quest-abandon", Header{ID: 10}, QuestAbandon{QuestID: "kettleford-q102305d335071f24"}},
+		{"quest-log-request", Header{ID: 11}, QuestLog{}},
+		{"quest-log", Header{ID: 11, Tick: 1208}, QuestLog{Total: 1, Entries: []QuestLogEntry{
+			{Quest: docQuest(), State: QuestStateActive, Objective: 1, Progress: []uint32{3, 0}}}}},
+	}
+}
+
+// docQuest is the quest of the documentation's examples.
+func docQuest() QuestInfo {
+	return QuestInfo{
+		ID: "kettleford-q102305d335071f24", World: "kettleford", Title: "Profit at the Kettle Market",
+		Giver: "wendel-crisp", Motivation: "wealth",
+		Objectives: []QuestObjective{
+			{Action: "gather", Targets: []string{"kettleford-copperware"}, Count: 3, Location: "kettle-market"},
+			{Action: "deliver", Targets: []string{"kettleford-copperware", "wendel-crisp"}, Count: 3, Location: "crookwheel-mill"},
+		},
+		Prerequisites: []string{},
+		Reward:        QuestReward{XP: 150, Gold: 61, Items: []string{"ford-brown"}},
+		Level:         QuestLevel{Min: 2, Max: 5},
+		Description:   "Find three bundles of Kettleford Copperware at the Kettle Market, then bring them to Wendel Crisp at Crookwheel Mill.",
+		Dialogue:      "Good, you came. I owe money, and goods pay debts.",
+		Seed:          1, Tier: TierTemplate,
 	}
 }
 

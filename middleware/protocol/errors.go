@@ -37,6 +37,18 @@ const (
 	CodeOverloaded = "overloaded"
 	// CodeInternal: the server failed in a way that is not the client's fault.
 	CodeInternal = "internal"
+	// CodeQuestsUnavailable: a quest message (quest.request, quest.accept,
+	// quest.abandon, quest.log, world.event) reached a server that hosts no
+	// quests (its world has no quest.yaml, or quests are not configured).
+	CodeQuestsUnavailable = "quests_unavailable"
+	// CodeNoQuest: quest.request was valid but nothing suitable could be
+	// grounded near the player; the message says why. Another location,
+	// motivation or giver may work.
+	CodeNoQuest = "no_quest"
+	// CodeUnknownQuest: quest.accept named a quest id this connection was not
+	// offered (or not among its last [MaxQuestOffers] offers), or
+	// quest.abandon one that is not in the player's log.
+	CodeUnknownQuest = "unknown_quest"
 )
 
 // Error is a protocol error: either one this package detected while decoding

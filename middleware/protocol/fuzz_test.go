@@ -114,11 +114,19 @@ func fuzzSeeds(t testing.TB, c Codec) [][]byte {
 			env(t, map[string]any{"v": 1, "type": "x.custom", "id": 1, "payload": map[string]any{
 				"a": []string{"x", "y"}, "b": map[string]string{"k": "v"}, "c": []any{map[string]any{"a": []string{}}}}}),
 			env(t, map[string]any{"v": 1, "type": "welcome", "id": 1, "payload": map[string]any{"npcs": make([]map[string]any, 100)}}),
+			env(t, map[string]any{"v": 1, "type": "quest.log", "id": 1, "payload": map[string]any{"entries": make([]map[string]any, MaxQuestLogEntries)}}),
+			env(t, map[string]any{"v": 1, "type": "quest.log", "id": 1, "payload": map[string]any{"entries": make([]map[string]any, MaxQuestLogEntries+1)}}),
+			env(t, map[string]any{"v": 1, "type": "quest.offer", "id": 1, "payload": map[string]any{"quest": map[string]any{
+				"objectives": make([]map[string]any, 20), "prerequisites": make([]string, 20)}}}),
+			env(t, map[string]any{"v": 1, "type": "quest.update", "id": 1, "payload": map[string]any{"reward": nil, "kind": "progress"}}),
 		)
 	} else {
 		seeds = append(seeds,
 			[]byte(`{"v":1,"type":"x.custom","id":1,"payload":{"a":["x"],"b":{"k":"v"},"c":[{"a":[]}]}}`),
 			[]byte(`{"v":1,"type":"welcome","id":1,"payload":{"npcs":[{},{},{},{},{},{}]}}`),
+			[]byte(`{"v":1,"type":"quest.log","id":1,"payload":{"entries":[{},{"quest":{"objectives":[{},{"targets":["a]",","]}]}},null],"total":2}}`),
+			[]byte(`{"v":1,"type":"quest.log","id":1,"payload":{"entries":[ ]}}`),
+			[]byte(`{"v":1,"type":"quest.update","id":1,"payload":{"reward":null,"kind":"progress"}}`),
 			[]byte(`{"v":2,"type":"talk","id":3}`),
 			[]byte("{\"v\":1,\"type\":\"talk\",\"id\":3,\"payload\":{\"text\":\"\xff\"}}"),
 			[]byte(`[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]`),

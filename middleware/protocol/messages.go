@@ -11,9 +11,11 @@ type Message interface {
 	Type() string
 }
 
-// Validator is implemented by client→server payloads. [Frame.Decode] calls
-// Validate after decoding into a Validator, so a server gets a
-// [CodeBadRequest] error naming the field instead of a zero-valued payload.
+// Validator is implemented by client→server payloads, and by the
+// server→client quest payloads, whose arrays have documented bounds.
+// [Frame.Decode] calls Validate after decoding into a Validator, so a server
+// gets a [CodeBadRequest] error naming the field instead of a zero-valued
+// payload (and a client one instead of an oversized quest).
 type Validator interface {
 	Validate() error
 }

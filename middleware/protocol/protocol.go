@@ -40,7 +40,8 @@ const (
 	MaxFrameHardBytes = 1 << 20
 	// MaxDepth is the deepest nesting of maps and arrays a frame may contain.
 	// The envelope is depth 1 and its payload depth 2; no message of this
-	// version goes deeper than 4.
+	// version goes deeper than 8 (quest.log: entries, an entry, its quest,
+	// objectives, an objective, its targets).
 	MaxDepth = 32
 )
 

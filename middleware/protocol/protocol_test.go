@@ -31,7 +31,7 @@ func manyNPCs(n int) []NPCInfo {
 }
 
 func samples() []sample {
-	return []sample{
+	s := []sample{
 		{"hello", Header{ID: 1}, Hello{PlayerID: "p1"}},
 		{"hello full", Header{ID: 2}, Hello{PlayerID: "p1", PlayerName: "Aria", Client: "godot/4.2"}},
 		{"talk", Header{ID: 3}, Talk{NPCID: "smith", Text: "Any work for me?"}},
@@ -54,6 +54,7 @@ func samples() []sample {
 		{"done big latency", Header{ID: 3}, DialogueDone{Ticket: 1, LatencyMS: 1e22}},
 		{"error", Header{ID: 9}, ErrorPayload{Code: CodeUnknownNPC, Message: `npc "ghost": unknown`}},
 	}
+	return append(s, questSamples()...)
 }
 
 func TestRoundTrip(t *testing.T) {

@@ -33,8 +33,14 @@ type conn struct {
 	closeOnce sync.Once
 	done      chan struct{} // closed when the write pump exits
 
-	// Set by hello; read and written only by the read pump.
+	// Set by hello; read and written only by the read pump (and by
+	// removeConn after it).
 	playerID, playerName string
+	// recent are the connection's latest world events as quest.Request
+	// RecentActions ("kill:marsh-wolf"); read pump only.
+	recent []string
+
+	offers offers // the latest quest offers, for quest.accept
 }
 
 type closeMsg struct {
@@ -168,9 +174,20 @@ func (c *conn) dispatch(data []byte) {
 		c.talk(f.ID, m)
 	case protocol.Ping:
 		c.send(protocol.Header{ID: f.ID, Tick: c.s.tick.Load()}, protocol.Pong{TMS: m.TMS})
+	case protocol.QuestRequest:
+		c.questRequest(f.ID, m)
+	case protocol.QuestAccept:
+		c.questAccept(f.ID, m)
+	case protocol.QuestAbandon:
+		c.questAbandon(f.ID, m)
+	case protocol.WorldEvent:
+		c.worldEvent(f.ID, m)
+	case protocol.QuestLog:
+		c.questLog(f.ID)
 	default: // a server→client type sent by a client
 		c.s.metrics.badFrames.WithLabelValues(protocol.CodeUnknownType).Inc()
-		c.sendError(f.ID, protocol.CodeUnknownType, fmt.Sprintf("message type %q is sent by servers; clients send hello, talk and ping", f.Type))
+		c.sendError(f.ID, protocol.CodeUnknownType, fmt.Sprintf("message type %q is sent by servers; clients send "+
+			"hello, talk, ping, quest.request, quest.accept, quest.abandon, quest.log and world.event", f.Type))
 	}
 }
 
@@ -191,6 +208,7 @@ func (c *conn) hello(id uint64, m protocol.Hello) {
 		return
 	}
 	c.playerID, c.playerName = m.PlayerID, m.PlayerName
+	c.s.addPlayerConn(c)
 	opts := c.s.rt.Options()
 	c.send(protocol.Header{ID: id, Tick: c.s.tick.Load()}, protocol.Welcome{
 		Session: c.session, Server: Name, TickHz: uint32(opts.TickRate + 0.5),
@@ -242,6 +260,11 @@ func (c *conn) send(h protocol.Header, payload protocol.Message) {
 		c.log.Error("encode failed", "type", payload.Type(), "err", err)
 		return
 	}
+	c.enqueue(b)
+}
+
+// enqueue queues an encoded frame without blocking, as send does.
+func (c *conn) enqueue(b []byte) {
 	select {
 	case <-c.done:
 		return

@@ -4,9 +4,12 @@
 // A request's path through this package, file by file: conn.go accepts the
 // upgrade and runs one read pump and one write pump per connection; the read
 // pump decodes a frame and dispatches it by message type; talk becomes a
-// Runtime.Submit; the runtime's events come back through Server.Run (replies,
-// at tick boundaries) or the delta stream (as they are produced) and are
-// routed to the connection that asked.
+// Runtime.Submit and quest.request a Runtime.SubmitQuest; the runtime's
+// events come back through Server.Run (replies and quest offers, at tick
+// boundaries) or the delta stream (as they are produced) and are routed to
+// the connection that asked. quest.go handles the quest messages that call
+// the quest tracker (accept, abandon, world events, the log) on the read
+// pump and sends their updates to every connection of the player.
 package server
 
 import (
@@ -26,6 +29,7 @@ import (
 
 	"github.com/hearth-ai/hearth/middleware"
 	"github.com/hearth-ai/hearth/middleware/protocol"
+	"github.com/hearth-ai/hearth/quest"
 )
 
 // Name is the server software reported in welcome.
@@ -50,6 +54,13 @@ type Options struct {
 	// CheckOrigin decides which browser origins may connect. Default: all
 	// (game clients are not browsers; put auth in front for production).
 	CheckOrigin func(r *http.Request) bool
+	// Quests is the tracker of the players' quest logs
+	// (middleware.Stack.QuestLog). nil disables the quest messages: they are
+	// answered with protocol.CodeQuestsUnavailable. quest.request also needs
+	// the runtime's quest generator (middleware.Options.Quests). The server
+	// calls the tracker, which writes to the store, only from connections'
+	// read pumps, never from the tick.
+	Quests *quest.Tracker
 }
 
 func (o *Options) fill() error {
@@ -98,8 +109,14 @@ type Server struct {
 	nextTag atomic.Uint64
 	tick    atomic.Uint64
 
+	// questMu serializes the tracker's changes with the publication of
+	// their updates, so that every connection sees a quest's updates in
+	// the order they happened. The tracker serializes its changes anyway.
+	questMu sync.Mutex
+
 	mu       sync.Mutex
 	conns    map[*conn]struct{}
+	players  map[string]map[*conn]struct{} // player id → its connections that said hello
 	shutdown bool
 	connWG   sync.WaitGroup
 	sessions atomic.Uint64
@@ -107,7 +124,10 @@ type Server struct {
 
 type route struct {
 	c  *conn
-	id uint64 // the talk's envelope id
+	id uint64 // the talk's or quest.request's envelope id
+
+	quest bool // a quest.request: the answer is a quest.offer
+	level int  // quest.request's level, kept with the offer for quest.accept
 }
 
 // New builds a Server over rt and registers rt's metrics and its own with a
@@ -116,7 +136,8 @@ func New(rt *middleware.Runtime, opts Options) (*Server, error) {
 	if err := opts.fill(); err != nil {
 		return nil, err
 	}
-	s := &Server{rt: rt, opts: opts, registry: prometheus.NewRegistry(), conns: map[*conn]struct{}{}}
+	s := &Server{rt: rt, opts: opts, registry: prometheus.NewRegistry(), conns: map[*conn]struct{}{},
+		players: map[string]map[*conn]struct{}{}}
 	s.upgrader = websocket.Upgrader{
 		Subprotocols:    protocol.Subprotocols(),
 		CheckOrigin:     opts.CheckOrigin,
@@ -166,7 +187,40 @@ func (s *Server) serveHealth(w http.ResponseWriter, _ *http.Request) {
 // Run hosts the runtime standalone: it ticks it at its TickRate and
 // delivers each tick's replies to the clients, until ctx ends.
 func (s *Server) Run(ctx context.Context) {
+	if s.opts.Quests != nil {
+		done := make(chan struct{})
+		defer func() { <-done }()
+		go func() { defer close(done); s.expireQuests(ctx) }()
+	}
 	s.rt.Run(ctx, s.deliverTick)
+}
+
+// questExpiryInterval is how often timed quests are checked. A second is
+// far finer than any quest time limit and costs one pass over loaded logs.
+const questExpiryInterval = time.Second
+
+// expireQuests fails timed-out quests (wall clock as game time: the
+// standalone server has no other clock) and tells their players, off the
+// tick goroutine, since the tracker writes to the store.
+func (s *Server) expireQuests(ctx context.Context) {
+	t := time.NewTicker(questExpiryInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			s.questMu.Lock()
+			ups, err := s.opts.Quests.Expire(now)
+			for _, u := range ups {
+				s.publish(nil, 0, u.PlayerID, questUpdate(u))
+			}
+			s.questMu.Unlock()
+			if err != nil {
+				s.opts.Logger.Error("quest expiry failed", "err", err)
+			}
+		}
+	}
 }
 
 // deliverTick runs on the ticker goroutine: it only encodes and queues.
@@ -191,8 +245,15 @@ func (s *Server) deliverTick(tick uint64, events []middleware.Event) {
 				BudgetMS: uint32(ev.Budget / time.Millisecond), OnTime: ev.OnTime, Floor: ev.Floor,
 				Prompt: ev.Prompt,
 			})
+		case middleware.EventQuest:
+			s.routes.Delete(ev.Tag)
+			rt.c.offerQuest(rt, tick, ev)
 		case middleware.EventError:
 			s.routes.Delete(ev.Tag)
+			if rt.quest {
+				rt.c.sendError(rt.id, questErrorCode(ev.Err), ev.Err.Error())
+				break
+			}
 			rt.c.sendError(rt.id, protocol.CodeInternal, "the NPC could not answer: "+ev.Err.Error())
 		}
 	}
@@ -243,6 +304,12 @@ func (s *Server) addConn(c *conn) bool {
 func (s *Server) removeConn(c *conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
+	if pc := s.players[c.playerID]; pc != nil {
+		delete(pc, c)
+		if len(pc) == 0 {
+			delete(s.players, c.playerID)
+		}
+	}
 	s.mu.Unlock()
 	s.connWG.Done()
 }

@@ -28,32 +28,56 @@ func TestMain(m *testing.M) {
 
 // startServer runs the demo world behind a real WebSocket server on
 // loopback, ticking at 20 Hz, and returns its ws:// URL and base http URL.
+// The server gets the stack's quest tracker unless opts names one.
 func startServer(t *testing.T, opts server.Options) (wsURL, httpURL string) {
 	t.Helper()
-	st, err := middleware.OpenStack(context.Background(), middleware.StackConfig{DataDir: t.TempDir(), World: world.FS()})
+	ts := launch(t, t.TempDir(), opts, true)
+	return ts.wsURL, ts.httpURL
+}
+
+// testServer is a running server over a stack.
+type testServer struct {
+	wsURL, httpURL string
+	st             *middleware.Stack
+	stop           func() // idempotent; also run by t.Cleanup
+}
+
+// launch opens a stack on dir and serves it; withQuests gives the server
+// the stack's quest tracker (when opts.Quests is nil).
+func launch(t *testing.T, dir string, opts server.Options, withQuests bool) *testServer {
+	t.Helper()
+	st, err := middleware.OpenStack(context.Background(), middleware.StackConfig{DataDir: dir, World: world.FS()})
 	if err != nil {
 		t.Fatal(err)
 	}
+	if withQuests && opts.Quests == nil {
+		opts.Quests = st.QuestLog
+	}
 	srv, err := server.New(st.Runtime, opts)
 	if err != nil {
+		st.Close()
 		t.Fatal(err)
 	}
 	hs := httptest.NewServer(srv.Handler())
 	ctx, cancel := context.WithCancel(context.Background())
 	ticking := make(chan struct{})
 	go func() { srv.Run(ctx); close(ticking) }()
-	t.Cleanup(func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer scancel()
-		if err := srv.Shutdown(sctx); err != nil {
-			t.Error(err)
-		}
-		hs.Close()
-		cancel()
-		<-ticking
-		st.Close()
-	})
-	return "ws" + strings.TrimPrefix(hs.URL, "http") + protocol.Path, hs.URL
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer scancel()
+			if err := srv.Shutdown(sctx); err != nil {
+				t.Error(err)
+			}
+			hs.Close()
+			cancel()
+			<-ticking
+			st.Close()
+		})
+	}
+	t.Cleanup(stop)
+	return &testServer{wsURL: "ws" + strings.TrimPrefix(hs.URL, "http") + protocol.Path, httpURL: hs.URL, st: st, stop: stop}
 }
 
 // raw is a bare WebSocket connection for sending hand-made frames.
