@@ -22,6 +22,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -128,6 +129,7 @@ type stackFlags struct {
 	workers  int
 	seed     uint64
 	logLevel string
+	gcPct    int
 }
 
 func (f *stackFlags) register(fs *flag.FlagSet, defaultData string) {
@@ -139,6 +141,8 @@ func (f *stackFlags) register(fs *flag.FlagSet, defaultData string) {
 	fs.IntVar(&f.workers, "workers", 0, "worker goroutines for model work (0 = GOMAXPROCS: no game loop shares this process)")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed for reproducible replies")
 	fs.StringVar(&f.logLevel, "log", "info", "log level: debug, info, warn, error")
+	fs.IntVar(&f.gcPct, "gc-percent", 400, "garbage collector target percentage (GOGC; the GOGC environment variable wins when set).\n"+
+		"Fewer collections keep tail latency inside the budget on small machines (docs/benchmarks.md)")
 }
 
 // parse parses args into fs and checks the shared flags before any work
@@ -161,6 +165,12 @@ func (f *stackFlags) parse(fs *flag.FlagSet, args []string) error {
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(f.logLevel)); err != nil {
 		return fmt.Errorf("-log %q: want debug, info, warn or error", f.logLevel)
+	}
+	if f.gcPct <= 0 {
+		return fmt.Errorf("-gc-percent %d: must be positive", f.gcPct)
+	}
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(f.gcPct)
 	}
 	if f.worldDir != "" {
 		if st, err := os.Stat(filepath.Join(f.worldDir, "npcs")); err != nil || !st.IsDir() {
