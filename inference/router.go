@@ -388,6 +388,11 @@ func (r *Router) attempt(ctx context.Context, b *backend, deadline time.Time, re
 	switch {
 	case ctx.Err() == context.Canceled:
 		// The caller gave up; not the backend's fault, nothing learned.
+	case bad:
+		// A malformed chunk cancelled the attempt itself: a failure, even
+		// when the backend had not returned yet (under load it often has
+		// not), never a timeout.
+		b.errors.Add(1)
 	case !finished || errors.Is(actx.Err(), context.DeadlineExceeded) && a.err != nil:
 		b.timeouts.Add(1)
 		// Censored observation: the backend took at least this long.
