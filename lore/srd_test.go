@@ -2,35 +2,17 @@ package lore
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hearth-ai/hearth/internal/shareddata"
 )
 
-// srdDir finds the shared SRD 5.2 corpus by walking up from the working
-// directory looking for shared/data/srd-5.2/src (it sits beside the
-// repository: ../shared/data from the project root). It skips the test or
-// benchmark when the corpus is absent.
+// srdDir is the shared SRD corpus, or a skip.
 func srdDir(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		p := filepath.Join(dir, "shared", "data", "srd-5.2", "src")
-		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Skip("SRD corpus not found: no shared/data/srd-5.2/src in any parent folder of the working directory (expected at ../shared/data beside the repository)")
-		}
-		dir = parent
-	}
+	return shareddata.SRDDir(tb)
 }
 
 func TestSRD(t *testing.T) {

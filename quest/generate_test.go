@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hearth-ai/hearth/internal/shareddata"
 
 	"github.com/hearth-ai/hearth/inference"
 	"github.com/hearth-ai/hearth/quest"
@@ -82,29 +82,15 @@ func genDemoWorld(t testing.TB) *quest.World {
 	return w
 }
 
-// genSRDWorld builds the SRD world from shared/data/srd-5.2/src, found by
-// walking up from the working directory; the test is skipped without it.
+// genSRDWorld builds the SRD world from the shared corpus; the test is
+// skipped without it.
 func genSRDWorld(t testing.TB) *quest.World {
 	t.Helper()
-	dir, err := os.Getwd()
+	w, err := quest.SRDWorld(shareddata.SRDDir(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		src := filepath.Join(dir, "shared", "data", "srd-5.2", "src")
-		if st, err := os.Stat(src); err == nil && st.IsDir() {
-			w, err := quest.SRDWorld(src)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return w
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("SRD 5.2 corpus not found (no shared/data/srd-5.2/src above the working directory); skipping the SRD world")
-		}
-		dir = parent
-	}
+	return w
 }
 
 func genNew(t testing.TB, w *quest.World, opts quest.GeneratorOptions) *quest.Generator {

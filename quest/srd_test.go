@@ -10,30 +10,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hearth-ai/hearth/internal/shareddata"
+
 	"github.com/hearth-ai/hearth/quest"
 )
 
-// srdWorldDir finds the shared SRD 5.2 corpus by walking up from the
-// working directory looking for shared/data/srd-5.2/src (it sits beside
-// the repository). It skips the test when the corpus is absent.
-func srdWorldDir(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		p := filepath.Join(dir, "shared", "data", "srd-5.2", "src")
-		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Skip("SRD corpus not found: no shared/data/srd-5.2/src in any parent folder of the working directory (expected at ../shared/data beside the repository); skipping the SRD world tests")
-		}
-		dir = parent
-	}
-}
+// srdWorldDir is the shared SRD corpus, or a skip.
+func srdWorldDir(tb testing.TB) string { return shareddata.SRDDir(tb) }
 
 func srdLoadWorld(t *testing.T) (*quest.World, string) {
 	t.Helper()

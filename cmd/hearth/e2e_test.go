@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hearth-ai/hearth/internal/shareddata"
+
 	"github.com/hearth-ai/hearth/middleware/client"
 )
 
@@ -51,14 +53,7 @@ func repoRoot(t *testing.T) string {
 }
 
 // srdDir returns the SRD lore folder, or skips the test when it is absent.
-func srdDir(t *testing.T) string {
-	t.Helper()
-	dir := filepath.Join(repoRoot(t), "..", "shared", "data", "srd-5.2", "src")
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		t.Skipf("SRD 5.2 not found at %s (it lives in ../shared/data beside the checkout); skipping the real-lore test", dir)
-	}
-	return dir
-}
+func srdDir(t *testing.T) string { return shareddata.SRDDir(t) }
 
 var servingLine = regexp.MustCompile(`serving (\d+) NPCs on (ws://\S+)`)
 

@@ -8,26 +8,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hearth-ai/hearth/internal/shareddata"
 )
 
-// questsSRD finds shared/data/srd-5.2/src by walking up from the working
-// directory; "" when it is absent.
+// questsSRD is the shared SRD corpus, "" when it is absent.
 func questsSRD() string {
-	dir, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for {
-		src := filepath.Join(dir, "shared", "data", "srd-5.2", "src")
-		if st, err := os.Stat(src); err == nil && st.IsDir() {
-			return src
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
+	dir, _ := shareddata.FindSRD()
+	return dir
 }
 
 // TestQuestsCommand runs "hearth quests -n 200" in process and checks the
