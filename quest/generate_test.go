@@ -68,8 +68,9 @@ func genValeWorld(t testing.TB) *quest.World {
 	return w
 }
 
-// genDemoWorld loads Kettleford from sim/world/quest.yaml.
-func genDemoWorld(t testing.TB) *quest.World {
+// demoWorld loads Kettleford from sim/world/quest.yaml, the way callers
+// do; every test of the package uses it.
+func demoWorld(t testing.TB) *quest.World {
 	t.Helper()
 	data, err := fs.ReadFile(world.FS(), "quest.yaml")
 	if err != nil {
@@ -119,7 +120,7 @@ func genRequests(w *quest.World, n int) []quest.Request {
 }
 
 func TestGenerateDeterministic(t *testing.T) {
-	w := genDemoWorld(t)
+	w := demoWorld(t)
 	for _, req := range genRequests(w, 50) {
 		a, err := genNew(t, w, quest.GeneratorOptions{CacheSize: -1}).Generate(context.Background(), req)
 		if err != nil {
@@ -152,7 +153,7 @@ func TestGenerateDeterministic(t *testing.T) {
 }
 
 func TestEveryMotivationOnDemoWorld(t *testing.T) {
-	w := genDemoWorld(t)
+	w := demoWorld(t)
 	g := genNew(t, w, quest.GeneratorOptions{})
 	structures := map[string]bool{}
 	for _, m := range quest.Motivations {
@@ -190,7 +191,7 @@ func genActions(q quest.Quest) []quest.Action {
 // TestNeverInvalid is a property test: whatever the request, a quest that
 // comes back passes Validate and names no unknown proper noun.
 func TestNeverInvalid(t *testing.T) {
-	worlds := map[string]func(testing.TB) *quest.World{"vale": genValeWorld, "demo": genDemoWorld, "srd": genSRDWorld}
+	worlds := map[string]func(testing.TB) *quest.World{"vale": genValeWorld, "demo": demoWorld, "srd": genSRDWorld}
 	for name, load := range worlds {
 		t.Run(name, func(t *testing.T) {
 			w := load(t)
@@ -407,7 +408,7 @@ func TestRepairFixesWrongTarget(t *testing.T) {
 }
 
 func TestBudget(t *testing.T) {
-	w := genDemoWorld(t)
+	w := demoWorld(t)
 	g := genNew(t, w, quest.GeneratorOptions{CacheSize: -1})
 	// A budget too small to plan gives the fallback: still a valid quest,
 	// at once, and it is not cached.
@@ -422,7 +423,7 @@ func TestBudget(t *testing.T) {
 }
 
 func TestChain(t *testing.T) {
-	w := genDemoWorld(t)
+	w := demoWorld(t)
 	g := genNew(t, w, quest.GeneratorOptions{})
 	first, err := g.Generate(context.Background(), quest.Request{Level: 2, Location: "kettleford", Seed: 1})
 	if err != nil {
@@ -511,7 +512,7 @@ func TestNewGeneratorOptions(t *testing.T) {
 // TestLatency checks the floor promise of DESIGN §1 on both worlds: p99
 // well under the 50 ms budget.
 func TestLatency(t *testing.T) {
-	for name, load := range map[string]func(testing.TB) *quest.World{"demo": genDemoWorld, "srd": genSRDWorld} {
+	for name, load := range map[string]func(testing.TB) *quest.World{"demo": demoWorld, "srd": genSRDWorld} {
 		t.Run(name, func(t *testing.T) {
 			w := load(t)
 			g := genNew(t, w, quest.GeneratorOptions{CacheSize: -1})
@@ -535,7 +536,7 @@ func TestLatency(t *testing.T) {
 }
 
 func BenchmarkGenerate(b *testing.B) {
-	for name, load := range map[string]func(testing.TB) *quest.World{"demo": genDemoWorld, "srd": genSRDWorld} {
+	for name, load := range map[string]func(testing.TB) *quest.World{"demo": demoWorld, "srd": genSRDWorld} {
 		b.Run(name, func(b *testing.B) {
 			w := load(b)
 			g := genNew(b, w, quest.GeneratorOptions{CacheSize: -1})
@@ -553,7 +554,7 @@ func BenchmarkGenerate(b *testing.B) {
 }
 
 func BenchmarkValidate(b *testing.B) {
-	w := genDemoWorld(b)
+	w := demoWorld(b)
 	g := genNew(b, w, quest.GeneratorOptions{CacheSize: -1})
 	reqs := genRequests(w, 100)
 	qs := make([]quest.Quest, len(reqs))
@@ -584,7 +585,7 @@ func ExampleGenerator() {
 // TestConcurrentGenerate shares one Generator (and its cache) between
 // goroutines; run with -race.
 func TestConcurrentGenerate(t *testing.T) {
-	w := genDemoWorld(t)
+	w := demoWorld(t)
 	g := genNew(t, w, quest.GeneratorOptions{CacheSize: 16})
 	reqs := genRequests(w, 40)
 	want := make([]quest.Quest, len(reqs))
@@ -622,7 +623,7 @@ func TestConcurrentGenerate(t *testing.T) {
 // TestRecentActionsAvoided: a creature the player just hunted is not asked
 // for again when another fits.
 func TestRecentActionsAvoided(t *testing.T) {
-	w := genDemoWorld(t)
+	w := demoWorld(t)
 	g := genNew(t, w, quest.GeneratorOptions{CacheSize: -1})
 	count := func(recent []string) int {
 		n := 0

@@ -16,20 +16,6 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// loadDemoWorld loads the demo world the way callers do.
-func loadDemoWorld(t *testing.T) *quest.World {
-	t.Helper()
-	data, err := fs.ReadFile(world.FS(), "quest.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := quest.LoadWorld("kettleford", data)
-	if err != nil {
-		t.Fatalf("LoadWorld: %v", err)
-	}
-	return w
-}
-
 // loadDemoSections reads quest.yaml's ids by section, independently of
 // LoadWorld, so that the test also sees the others section.
 func loadDemoSections(t *testing.T) map[string][]string {
@@ -62,7 +48,7 @@ func loadDemoSections(t *testing.T) map[string][]string {
 }
 
 func TestLoadDemoWorld(t *testing.T) {
-	w := loadDemoWorld(t)
+	w := demoWorld(t)
 	if w.Name != "kettleford" || w.MinLevel != 1 || w.MaxLevel != 10 {
 		t.Errorf("world %q levels %d..%d, want kettleford 1..10", w.Name, w.MinLevel, w.MaxLevel)
 	}
@@ -75,7 +61,7 @@ func TestLoadDemoWorld(t *testing.T) {
 }
 
 func TestLoadDemoWorldConnected(t *testing.T) {
-	w := loadDemoWorld(t)
+	w := demoWorld(t)
 	for _, p := range w.Places() {
 		if d := w.Distance("kettleford", p); d < 0 {
 			t.Errorf("place %q cannot be reached from the village", p)
@@ -95,7 +81,7 @@ func TestLoadDemoWorldConnected(t *testing.T) {
 }
 
 func TestLoadDemoWorldEntities(t *testing.T) {
-	w := loadDemoWorld(t)
+	w := demoWorld(t)
 	for _, c := range w.Creatures() {
 		if len(c.Habitats) == 0 {
 			t.Errorf("creature %q has no habitat", c.ID)
@@ -146,7 +132,7 @@ func TestLoadDemoWorldMatchesLore(t *testing.T) {
 	if len(rep.Errors) > 0 {
 		t.Fatalf("lore ingest: %v", rep.Errors)
 	}
-	w := loadDemoWorld(t)
+	w := demoWorld(t)
 	reg := lib.Entities()
 	family := func(loreType string) quest.Kind {
 		switch loreType {

@@ -3,27 +3,12 @@ package quest_test
 import (
 	"context"
 	"errors"
-	"io/fs"
 	"testing"
 	"time"
 
 	"github.com/hearth-ai/hearth/internal/store"
 	"github.com/hearth-ai/hearth/quest"
-	"github.com/hearth-ai/hearth/sim/world"
 )
-
-func demoWorld(t *testing.T) *quest.World {
-	t.Helper()
-	data, err := fs.ReadFile(world.FS(), "quest.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := quest.LoadWorld("kettleford", data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return w
-}
 
 func openStore(t *testing.T, dir string) *store.Store {
 	t.Helper()
