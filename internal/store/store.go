@@ -36,13 +36,17 @@ type Options struct {
 	// costs milliseconds on the request path; a crash loses at most this much.
 	// Zero disables the background sync (Close still syncs). Default 1 s.
 	SyncInterval time.Duration
+	// ValueLogGCInterval is how often Badger's value log is garbage
+	// collected: Badger never reclaims the space of overwritten or deleted
+	// values by itself (shared/STYLE.md). Zero disables it. Default 10 min.
+	ValueLogGCInterval time.Duration
 	// Logger receives Badger's warnings and errors. Nil means slog.Default().
 	Logger *slog.Logger
 }
 
 // DefaultOptions returns Options for a store in dir ("" for in-memory).
 func DefaultOptions(dir string) Options {
-	return Options{Dir: dir, SyncInterval: time.Second}
+	return Options{Dir: dir, SyncInterval: time.Second, ValueLogGCInterval: 10 * time.Minute}
 }
 
 // Store is an open Badger database with Hearth's typed accessors. It is safe
@@ -82,6 +86,10 @@ func Open(opts Options) (*Store, error) {
 		s.wg.Add(1)
 		go s.syncLoop(opts.SyncInterval, log(opts.Logger))
 	}
+	if opts.ValueLogGCInterval > 0 && opts.Dir != "" {
+		s.wg.Add(1)
+		go s.gcLoop(opts.ValueLogGCInterval, log(opts.Logger))
+	}
 	return s, nil
 }
 
@@ -104,6 +112,47 @@ func (s *Store) syncLoop(every time.Duration, lg *slog.Logger) {
 			if err := s.db.Sync(); err != nil {
 				lg.Error("store: sync failed", "err", err)
 			}
+		}
+	}
+}
+
+// gcLoop reclaims value-log space every interval.
+func (s *Store) gcLoop(every time.Duration, lg *slog.Logger) {
+	defer s.wg.Done()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			if n, err := s.CollectGarbage(); err != nil {
+				lg.Error("store: value log GC failed", "err", err)
+			} else if n > 0 {
+				lg.Info("store: value log GC", "files_rewritten", n)
+			}
+		}
+	}
+}
+
+// gcDiscardRatio is the share of a value-log file that must be garbage
+// before Badger rewrites it (Badger's documentation suggests 0.5).
+const gcDiscardRatio = 0.5
+
+// CollectGarbage runs Badger's value-log GC until no file is worth
+// rewriting, and returns how many files it rewrote. It returns nil when
+// there was nothing to do, and an error only for a real failure.
+func (s *Store) CollectGarbage() (int, error) {
+	n := 0
+	for {
+		err := s.db.RunValueLogGC(gcDiscardRatio)
+		switch {
+		case err == nil:
+			n++
+		case errors.Is(err, badger.ErrNoRewrite), errors.Is(err, badger.ErrRejected):
+			return n, nil
+		default:
+			return n, err
 		}
 	}
 }
