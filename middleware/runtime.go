@@ -198,8 +198,10 @@ type Runtime struct {
 	pending    sync.WaitGroup // obligations of accepted requests not yet met
 
 	readyMu sync.Mutex
-	ready   []Event
-	out     []Event // handed to the game by the last Tick
+	ready   []Event   // filled by workers; guarded by readyMu
+	spare   []Event   // the batch Tick sorted last time, reused for ready
+	out     []Event   // handed to the game by the last Tick
+	keys    []sortKey // scratch for Tick's sort
 
 	// due holds accepted requests by boundary, so that Tick can answer with
 	// the floor any request whose boundary has come while its deadline
@@ -564,11 +566,28 @@ func (rt *Runtime) Tick() []Event {
 	rt.overdue = rt.overdue[:0]
 
 	rt.readyMu.Lock()
-	// Swap buffers: the slice handed out last tick is reused for the next
-	// batch, so steady state does not allocate.
-	rt.ready, rt.out = rt.out[:0], rt.ready
+	// Three buffers rotate so steady state does not allocate: workers fill
+	// ready, Tick sorts a batch into out, and the batch becomes the next
+	// ready buffer.
+	batch := rt.ready
+	rt.ready = rt.spare[:0]
 	rt.readyMu.Unlock()
-	slices.SortFunc(rt.out, compareEvents)
+	// Sort small keys, not the events (about 200 bytes each: swapping them
+	// was most of Tick's time), then gather the events in order.
+	rt.keys = rt.keys[:0]
+	for i := range batch {
+		ev := &batch[i]
+		rt.keys = append(rt.keys, sortKey{ticket: ev.Ticket, kind: ev.Kind, seq: ev.Seq, idx: int32(i)})
+	}
+	if !slices.IsSortedFunc(rt.keys, compareKeys) {
+		slices.SortFunc(rt.keys, compareKeys)
+	}
+	rt.out = rt.out[:0]
+	for _, k := range rt.keys {
+		rt.out = append(rt.out, batch[k.idx])
+	}
+	clear(batch) // drop references to texts and errors the game has now
+	rt.spare = batch
 	// A reply that became ready after its boundary but before this Tick —
 	// the first at or after that boundary — still reaches the game at its
 	// deadline.
@@ -582,18 +601,33 @@ func (rt *Runtime) Tick() []Event {
 	return rt.out
 }
 
-func compareEvents(a, b Event) int {
+// sortKey orders events: by ticket, then kind (deltas before the reply),
+// then delta sequence; idx is the event's place in the batch.
+type sortKey struct {
+	ticket Ticket
+	seq    uint32
+	idx    int32
+	kind   EventKind
+}
+
+func compareKeys(a, b sortKey) int {
 	switch {
-	case a.Ticket != b.Ticket:
-		if a.Ticket < b.Ticket {
+	case a.ticket != b.ticket:
+		if a.ticket < b.ticket {
 			return -1
 		}
 		return 1
-	case a.Kind != b.Kind:
-		return int(a.Kind) - int(b.Kind)
+	case a.kind != b.kind:
+		return int(a.kind) - int(b.kind)
 	default:
-		return int(a.Seq) - int(b.Seq)
+		return int(a.seq) - int(b.seq)
 	}
+}
+
+// compareEvents is the order Tick delivers events in (compareKeys on the
+// events themselves).
+func compareEvents(a, b Event) int {
+	return compareKeys(sortKey{ticket: a.Ticket, kind: a.Kind, seq: a.Seq}, sortKey{ticket: b.Ticket, kind: b.Kind, seq: b.Seq})
 }
 
 // Run hosts the runtime standalone: it calls Tick at Options.TickRate and
