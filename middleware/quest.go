@@ -66,7 +66,15 @@ func (rt *Runtime) runQuest(r *request) {
 	if t := r.timer.Load(); t != nil {
 		t.Stop()
 	}
-	rt.deliverQuest(r, q, err, false)
+	floor := false
+	if errors.Is(err, context.DeadlineExceeded) {
+		// Dequeued after its deadline while the timer was starved of CPU:
+		// answer like the timer would have, with the planner and no
+		// deadline, never with the context's error.
+		q, err = rt.opts.Quests.Generate(context.Background(), r.questReq.Request)
+		floor = true
+	}
+	rt.deliverQuest(r, q, err, floor)
 }
 
 // floorQuest answers a quest request whose deadline came first. The

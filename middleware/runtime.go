@@ -152,6 +152,9 @@ type Talk struct {
 	Priority   Priority
 	Budget     time.Duration // 0 means Options.Budget
 	Tag        uint64        // the caller's correlation id, echoed on every event
+	// GameTime is when the line is said on the game's clock; NPC memory
+	// ranks recency by it. Zero means the wall clock at submission.
+	GameTime time.Time
 }
 
 // Runtime schedules NPC work under per-request deadlines and hands results
@@ -335,9 +338,13 @@ func (rt *Runtime) Submit(t Talk) (Ticket, error) {
 	}
 	now := time.Now()
 	r := &request{talk: t, agent: agent, budget: budget, submitted: now}
+	gameTime := t.GameTime
+	if gameTime.IsZero() {
+		gameTime = now
+	}
 	return rt.enqueue(r, t.Priority, func() {
 		r.turn = npc.Turn{PlayerID: t.PlayerID, PlayerName: t.PlayerName, Text: t.Text,
-			Seed: mixSeed(rt.opts.Seed, uint64(r.ticket)), GameTime: now}
+			Seed: mixSeed(rt.opts.Seed, uint64(r.ticket)), GameTime: gameTime}
 	})
 }
 
@@ -647,6 +654,13 @@ func (rt *Runtime) Run(ctx context.Context, handle func(tick uint64, events []Ev
 		}
 	}
 }
+
+// Settle blocks until every accepted request has been delivered and
+// recorded in its NPC's memory. Lockstep hosts (simulations, replays,
+// tests) call it between steps so the next step's recall sees the same
+// history in every run. It must not run concurrently with Submit or
+// SubmitQuest.
+func (rt *Runtime) Settle() { rt.pending.Wait() }
 
 // Close stops accepting requests, waits for the accepted ones to be
 // answered (each by its deadline at the latest) and stops the workers.
