@@ -5,6 +5,7 @@
 //	hearth ingest   ingest a lore folder into a data directory and report
 //	hearth bench    measure reply latency with many WebSocket clients
 //	hearth quests   generate quests for the demo and SRD worlds and report quality
+//	hearth sim      run simulated players on the demo world and hash the event log
 //	hearth version  print the version
 //
 // Run "hearth <command> -h" for a command's flags.
@@ -52,6 +53,7 @@ func commands() []command {
 		{"ingest", "ingest a lore folder into a data directory and report", cmdIngest},
 		{"bench", "measure reply latency with concurrent WebSocket clients", cmdBench},
 		{"quests", "generate quests on the demo and SRD worlds and report validity, diversity, latency", cmdQuests},
+		{"sim", "run simulated players on the demo world, in-process or via -server; print the log hash", cmdSim},
 		{"version", "print the version", func(_ context.Context, _ []string, _ io.Reader, out, _ io.Writer) error {
 			fmt.Fprintln(out, "hearth", version)
 			return nil
