@@ -1,10 +1,20 @@
-// Package bench measures Hearth the way a game sees it: many WebSocket
-// clients talking to NPCs at once, with every reply's latency recorded in
-// HDR histograms (DESIGN §10).
+// Package bench measures Hearth the way a game sees it: many players
+// talking to NPCs and asking for quests at once, with every reply's latency
+// recorded in HDR histograms (DESIGN §10).
 //
-// The load is closed-loop per client (each client sends its next line as
-// soon as the previous reply arrives), which is how a conversation works;
-// the open-loop generator comes with issue 8.
+// Two load generators:
+//
+//   - Run is closed-loop per client: each WebSocket client sends its next
+//     line as soon as the previous reply arrives, which is how one
+//     conversation works (`hearth bench`, `make bench`).
+//   - RunOpen is open-loop: requests arrive as a Poisson process at a set
+//     rate (Arrivals), each on one of many connections, whether or not
+//     earlier ones were answered, so a slow server cannot slow the load
+//     down; round trips are measured from each request's scheduled send
+//     time, which avoids coordinated omission. Scenarios (dialogue, quest,
+//     bark, mixed) and transports (InProcess, WebSocket) combine freely;
+//     a Suite of runs, e.g. a sweep over rates, is written as JSON,
+//     Markdown and PNG plots (`hearth bench -mode open`).
 package bench
 
 import (
