@@ -90,15 +90,10 @@ func checkOpen(t *testing.T, rep bench.OpenReport, rate float64, d time.Duration
 	if rep.Replies+rep.Errors != rep.Requests || rep.Replies == 0 || rep.OnTime+rep.Late != rep.Replies {
 		t.Fatalf("%s: inconsistent counts:\n%s", rep.Scenario, toJSON(rep))
 	}
-	// Dialogue never fails at a light load. A quest whose generation
-	// overruns its work deadline comes back as an error ("internal: context
-	// deadline exceeded") instead of the planner's floor: a runtime issue
-	// this harness reports; tolerate a few of those here.
-	for code, n := range rep.ErrorCodes {
-		if code != "internal" || rep.ByKind[bench.KindQuest] == nil || float64(n) > 0.05*float64(rep.Requests) {
-			t.Fatalf("%s: %d errors at a light load:\n%s", rep.Scenario, rep.Errors, toJSON(rep))
-		}
-		t.Logf("%s: %d %s errors: %s", rep.Scenario, n, code, rep.ErrorExamples[code])
+	// Nothing fails at a light load (quests included: a quest dequeued
+	// after its deadline gets the planner's answer).
+	if rep.Errors != 0 {
+		t.Fatalf("%s: %d errors at a light load:\n%s", rep.Scenario, rep.Errors, toJSON(rep))
 	}
 	var tiers, kinds int64
 	for _, n := range rep.Tiers {
