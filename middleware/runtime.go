@@ -216,6 +216,11 @@ type Runtime struct {
 	prevTick time.Time  // time of the Tick before the last; ticker goroutine only
 }
 
+// claimWait bounds how long Tick waits for a worker that has claimed an
+// overdue request to queue its reply (normally microseconds; a preempted
+// worker may take longer, and then its reply is late by one tick).
+const claimWait = time.Millisecond
+
 // dueHeap is a min-heap of requests by boundary (container/heap).
 type dueHeap []*request
 
@@ -456,16 +461,18 @@ func (rt *Runtime) run(r *request) {
 		reply, err := r.agent.Respond(ctx, r.turn, func(d inference.Delta) { rt.delta(r, d) })
 		cancel()
 		if r.state.CompareAndSwap(statePending, stateClaimed) {
-			if t := r.timer.Load(); t != nil {
-				t.Stop()
-			}
+			defer func() { // after delivery: claimed → done as fast as possible
+				if t := r.timer.Load(); t != nil {
+					t.Stop()
+				}
+			}()
 			if err != nil {
-				rt.opts.Logger.Error("hearth: respond failed", "npc", r.talk.NPCID, "ticket", r.ticket, "err", err)
-				r.state.Store(stateDone)
 				rt.push(Event{Ticket: r.ticket, Kind: EventError, Tag: r.talk.Tag, NPCID: r.talk.NPCID,
 					PlayerID: r.talk.PlayerID, Err: err, Latency: time.Since(r.submitted), Budget: r.budget,
 					boundary: r.boundary})
+				r.state.Store(stateDone)
 				rt.pending.Done() // the delivery obligation
+				rt.opts.Logger.Error("hearth: respond failed", "npc", r.talk.NPCID, "ticket", r.ticket, "err", err)
 				return
 			}
 			// Deliver first, then write memory: the write (milliseconds
@@ -535,10 +542,10 @@ func (rt *Runtime) deliver(r *request, reply npc.Reply) {
 		ev.Prompt = reply.Prompt.String()
 	}
 	ev.boundary = r.boundary
-	rt.metrics.observe(ev)
 	rt.push(ev)
 	r.reply = reply
 	r.state.Store(stateDone)
+	rt.metrics.observe(ev)
 }
 
 func (rt *Runtime) push(ev Event) {
@@ -561,13 +568,19 @@ func (rt *Runtime) Tick() []Event {
 	rt.dueMu.Lock()
 	for len(rt.due) > 0 && !rt.due[0].boundary.After(now) {
 		r := heap.Pop(&rt.due).(*request)
-		if r.state.Load() == statePending {
+		if r.state.Load() != stateDone {
 			rt.overdue = append(rt.overdue, r)
 		}
 	}
 	rt.dueMu.Unlock()
 	for i, r := range rt.overdue {
-		rt.floor(r)
+		rt.floor(r) // a no-op when a worker has claimed it
+		// A worker that claimed r is a few instructions from queueing its
+		// reply; wait for that (never for a model, the network or the
+		// disk), up to claimWait, so the reply makes its boundary's tick.
+		for spin := time.Now(); r.state.Load() != stateDone && time.Since(spin) < claimWait; {
+			runtime.Gosched()
+		}
 		rt.overdue[i] = nil
 	}
 	rt.overdue = rt.overdue[:0]
