@@ -9,6 +9,7 @@
 //	lore/chunk/<chunk id>             ChunkRecord
 //	lore/entity/<entity id>           EntityRecord
 //	mem/<npc id>/<player id>/<seq>    MemoryRecord (seq: 16 hex digits)
+//	memidx/<npc id>/<player id>       empty: the pair has memories
 //	quest/log/<player id>/<quest id>  QuestLogRecord
 package store
 
