@@ -285,6 +285,12 @@ func (c *conn) closeWith(code int, reason string) {
 	c.closeOnce.Do(func() { c.closeReq <- closeMsg{code, reason} })
 }
 
+// closeDrain is how long a closing connection keeps reading (and
+// discarding) what the client still sends after the close frame. Closing a
+// socket with unread input makes the kernel send a reset, which can destroy
+// the close frame before the client reads it.
+const closeDrain = 5 * time.Second
+
 // writePump owns all writes: queued frames, pings and the close frame.
 func (c *conn) writePump() {
 	defer close(c.done)
@@ -315,9 +321,9 @@ func (c *conn) writePump() {
 				}
 			}
 			c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(m.code, m.reason), time.Now().Add(c.s.opts.WriteTimeout))
-			// Give the client a moment to answer the close, then make sure
-			// the read pump ends.
-			c.ws.SetReadDeadline(time.Now().Add(time.Second))
+			// Give the client time to answer the close (see closeDrain),
+			// then make sure the read pump ends.
+			c.ws.SetReadDeadline(time.Now().Add(closeDrain))
 			return
 		}
 	}
