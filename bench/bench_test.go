@@ -2,7 +2,7 @@ package bench_test
 
 import (
 	"context"
-	"net/http/httptest"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -24,20 +24,16 @@ func TestRunMeasuresEveryReply(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(srv.Handler())
-	defer hs.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	ticking := make(chan struct{})
-	go func() { srv.Run(ctx); close(ticking) }()
-	defer func() {
-		srv.Shutdown(context.Background())
-		cancel()
-		<-ticking
-	}()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := srv.Start(ln)
+	defer h.Close(context.Background())
 
 	for _, sub := range []string{protocol.SubprotocolMsgpack, protocol.SubprotocolJSON} {
 		rep, err := bench.Run(context.Background(), bench.Config{
-			URL: "ws" + strings.TrimPrefix(hs.URL, "http") + protocol.Path, Clients: 4,
+			URL: h.URL(), Clients: 4,
 			Duration: 500 * time.Millisecond, Subprotocol: sub, Seed: 1})
 		if err != nil {
 			t.Fatal(err)

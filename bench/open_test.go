@@ -5,7 +5,7 @@ import (
 	"context"
 	"image/png"
 	"math"
-	"net/http/httptest"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +14,6 @@ import (
 
 	"github.com/hearth-ai/hearth/bench"
 	"github.com/hearth-ai/hearth/middleware"
-	"github.com/hearth-ai/hearth/middleware/protocol"
 	"github.com/hearth-ai/hearth/middleware/server"
 	"github.com/hearth-ai/hearth/sim/world"
 )
@@ -67,17 +66,13 @@ func startServer(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(srv.Handler())
-	ctx, cancel := context.WithCancel(context.Background())
-	ticking := make(chan struct{})
-	go func() { srv.Run(ctx); close(ticking) }()
-	t.Cleanup(func() {
-		srv.Shutdown(context.Background())
-		hs.Close()
-		cancel()
-		<-ticking
-	})
-	return "ws" + strings.TrimPrefix(hs.URL, "http") + protocol.Path
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := srv.Start(ln)
+	t.Cleanup(func() { h.Close(context.Background()) })
+	return h.URL()
 }
 
 // checkOpen checks the counts of a short open-loop run.

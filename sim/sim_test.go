@@ -5,7 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
-	"net/http/httptest"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -14,7 +14,6 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/hearth-ai/hearth/middleware"
-	"github.com/hearth-ai/hearth/middleware/protocol"
 	"github.com/hearth-ai/hearth/middleware/server"
 	"github.com/hearth-ai/hearth/sim"
 	"github.com/hearth-ai/hearth/sim/world"
@@ -164,26 +163,25 @@ func launch(t *testing.T) (string, func()) {
 		st.Close()
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(srv.Handler())
-	ctx, cancel := context.WithCancel(context.Background())
-	ticking := make(chan struct{})
-	go func() { srv.Run(ctx); close(ticking) }()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		st.Close()
+		t.Fatal(err)
+	}
+	h := srv.Start(ln)
 	var once sync.Once
 	stop := func() {
 		once.Do(func() {
 			sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer scancel()
-			if err := srv.Shutdown(sctx); err != nil {
+			if err := h.Close(sctx); err != nil {
 				t.Error(err)
 			}
-			hs.Close()
-			cancel()
-			<-ticking
 			st.Close()
 		})
 	}
 	t.Cleanup(stop)
-	return "ws" + strings.TrimPrefix(hs.URL, "http") + protocol.Path, stop
+	return h.URL(), stop
 }
 
 func TestWebSocketDeterministic(t *testing.T) {

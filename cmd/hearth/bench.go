@@ -109,13 +109,15 @@ func loopbackServer(ctx context.Context, sf *stackFlags, stdout, stderr io.Write
 		st.Close()
 		return "", nil, err
 	}
-	serveCtx, stopServe := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- serve(serveCtx, st, srv, ln, io.Discard) }()
-	url = "ws://" + ln.Addr().String() + "/v1/ws"
+	h := srv.Start(ln)
 	fmt.Fprintf(stdout, "in-process server on %s (tick %g Hz, budget %v, workers %d, GOMAXPROCS %d)\n",
-		url, st.Runtime.Options().TickRate, st.Runtime.Options().Budget, st.Runtime.Options().Workers, runtime.GOMAXPROCS(0))
-	return url, func() { stopServe(); <-done; st.Close() }, nil
+		h.URL(), st.Runtime.Options().TickRate, st.Runtime.Options().Budget, st.Runtime.Options().Workers, runtime.GOMAXPROCS(0))
+	return h.URL(), func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		h.Close(sctx)
+		st.Close()
+	}, nil
 }
 
 // openFlags are the flags of the open-loop mode.

@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"time"
 
 	"github.com/hearth-ai/hearth/middleware"
@@ -48,30 +46,25 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 // serve runs srv on ln until ctx ends, then shuts down in order: stop
 // accepting, close connections, stop the runtime, close the store.
 func serve(ctx context.Context, st *middleware.Stack, srv *server.Server, ln net.Listener, stdout io.Writer) error {
-	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	runCtx, stopRun := context.WithCancel(context.Background())
-	ticking := make(chan struct{})
-	go func() { srv.Run(runCtx); close(ticking) }()
-	served := make(chan error, 1)
-	go func() { served <- httpSrv.Serve(ln) }()
-	n := len(st.Roster.Definitions())
+	h := srv.Start(ln)
 	// Tests and scripts read this line for the address.
-	fmt.Fprintf(stdout, "hearth: serving %d NPCs on ws://%s/v1/ws (tick %g Hz, budget %v)\n",
-		n, ln.Addr(), st.Runtime.Options().TickRate, st.Runtime.Options().Budget)
-	var err error
+	fmt.Fprintf(stdout, "hearth: serving %d NPCs on %s (tick %g Hz, budget %v)\n",
+		len(st.Roster.Definitions()), h.URL(), st.Runtime.Options().TickRate, st.Runtime.Options().Budget)
+	failed := false
 	select {
 	case <-ctx.Done():
-	case err = <-served:
+	case <-h.Done():
+		failed = true // the listener broke
 	}
 	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	httpSrv.Shutdown(shutCtx)
-	srv.Shutdown(shutCtx)
-	stopRun()
-	<-ticking
-	if errors.Is(err, http.ErrServerClosed) {
-		err = nil
-	}
+	err := h.Close(shutCtx)
 	fmt.Fprintln(stdout, "hearth: stopped")
+	if !failed && err != nil {
+		// A client that does not answer the close frame in time is not a
+		// failure of the server.
+		fmt.Fprintln(stdout, "hearth: shutdown:", err)
+		return nil
+	}
 	return err
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -58,26 +57,25 @@ func launch(t *testing.T, dir string, opts server.Options, withQuests bool) *tes
 		st.Close()
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(srv.Handler())
-	ctx, cancel := context.WithCancel(context.Background())
-	ticking := make(chan struct{})
-	go func() { srv.Run(ctx); close(ticking) }()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		st.Close()
+		t.Fatal(err)
+	}
+	h := srv.Start(ln)
 	var once sync.Once
 	stop := func() {
 		once.Do(func() {
 			sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer scancel()
-			if err := srv.Shutdown(sctx); err != nil {
+			if err := h.Close(sctx); err != nil {
 				t.Error(err)
 			}
-			hs.Close()
-			cancel()
-			<-ticking
 			st.Close()
 		})
 	}
 	t.Cleanup(stop)
-	return &testServer{wsURL: "ws" + strings.TrimPrefix(hs.URL, "http") + protocol.Path, httpURL: hs.URL, st: st, stop: stop}
+	return &testServer{wsURL: h.URL(), httpURL: "http://" + ln.Addr().String(), st: st, stop: stop}
 }
 
 // raw is a bare WebSocket connection for sending hand-made frames.
