@@ -344,6 +344,46 @@ func (t *Tracker) advance(playerID string, e *Entry, ev Event) ([]Update, error)
 	return []Update{u, done}, nil
 }
 
+// EventFor returns the world event that fulfils objective o when playerID
+// reports it at o.Location, with o.Count: the inverse of how Apply reads
+// events (see EventKind). Games report their own events; simulations and
+// tests use it to act a quest out. Targets are told apart by their kind in
+// w (a deliver names an item and an NPC). The zero Event is returned for
+// an action it does not know.
+func (w *World) EventFor(playerID string, o Objective) Event {
+	ev := Event{PlayerID: playerID, Location: o.Location, Count: o.Count}
+	var npc, item, creature string
+	for _, t := range o.Targets {
+		switch w.Kind(t) {
+		case KindNPC:
+			npc = t
+		case KindItem:
+			item = t
+		case KindCreature:
+			creature = t
+		}
+	}
+	switch o.Action {
+	case Kill, Defend:
+		ev.Kind, ev.Target = EventKill, creature
+	case Gather:
+		ev.Kind, ev.Target = EventCollect, item
+	case GoTo, Explore:
+		ev.Kind = EventArrive
+	case Escort:
+		ev.Kind, ev.Target = EventArrive, npc
+	case TalkTo:
+		ev.Kind, ev.Target = EventTalk, npc
+	case Deliver:
+		ev.Kind, ev.Target, ev.Item = EventDeliver, npc, item
+	case Use:
+		ev.Kind, ev.Target = EventUse, item
+	default:
+		return Event{}
+	}
+	return ev
+}
+
 // progressFor is how much ev advances obj: 0 when it does not concern it.
 func progressFor(obj Objective, ev Event) int {
 	at := ev.Location == "" || obj.Location == "" || ev.Location == obj.Location

@@ -22,31 +22,7 @@ func openStore(t *testing.T, dir string) *store.Store {
 // eventsFor returns the world events that fulfil obj, as a game would
 // report them.
 func eventsFor(w *quest.World, player string, obj quest.Objective) []quest.Event {
-	ev := quest.Event{PlayerID: player, Location: obj.Location, Count: obj.Count}
-	switch obj.Action {
-	case quest.Kill, quest.Defend:
-		ev.Kind, ev.Target = quest.EventKill, obj.Targets[0]
-	case quest.Gather:
-		ev.Kind, ev.Target = quest.EventCollect, obj.Targets[0]
-	case quest.GoTo, quest.Explore:
-		ev.Kind = quest.EventArrive
-	case quest.TalkTo:
-		ev.Kind, ev.Target = quest.EventTalk, obj.Targets[0]
-	case quest.Escort:
-		ev.Kind, ev.Target = quest.EventArrive, obj.Targets[0]
-	case quest.Use:
-		ev.Kind, ev.Target = quest.EventUse, obj.Targets[0]
-	case quest.Deliver:
-		ev.Kind = quest.EventDeliver
-		for _, id := range obj.Targets {
-			if w.Kind(id) == quest.KindNPC {
-				ev.Target = id
-			} else {
-				ev.Item = id
-			}
-		}
-	}
-	return []quest.Event{ev}
+	return []quest.Event{w.EventFor(player, obj)}
 }
 
 func generate(t *testing.T, g *quest.Generator, req quest.Request) quest.Quest {

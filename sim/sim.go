@@ -481,25 +481,12 @@ func (s *Sim) pursue(tick int, p *player, base Request) bool {
 			}
 		}
 	}
-	ev := quest.Event{Target: creature, Location: p.place}
-	switch o.Action {
-	case quest.Kill, quest.Defend:
-		ev.Kind = quest.EventKill
-	case quest.Gather:
-		ev.Kind, ev.Target = quest.EventCollect, item
-	case quest.GoTo, quest.Explore:
-		ev.Kind, ev.Target = quest.EventArrive, ""
-	case quest.Escort:
-		ev.Kind, ev.Target = quest.EventArrive, npcT
-	case quest.TalkTo:
-		ev.Kind, ev.Target = quest.EventTalk, npcT
-	case quest.Deliver:
-		ev.Kind, ev.Target, ev.Item = quest.EventDeliver, npcT, item
-	case quest.Use:
-		ev.Kind, ev.Target = quest.EventUse, item
-	default:
+	ev := w.EventFor("", o)
+	if ev.Kind == "" {
 		return false
 	}
+	// Where the player is (an NPC may be away from its home), one at a time.
+	ev.Location, ev.Count = p.place, 0
 	if npcT != "" && (o.Action == quest.TalkTo || o.Action == quest.Deliver) {
 		if _, ok := s.m.byNPC[npcT]; ok {
 			text := "I was sent to speak with you."

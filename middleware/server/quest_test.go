@@ -17,30 +17,10 @@ import (
 // eventsFor returns the world events that fulfil obj, as a game would
 // report them (as quest/tracker_test.go's eventsFor does).
 func eventsFor(w *quest.World, obj protocol.QuestObjective) []protocol.WorldEvent {
-	ev := protocol.WorldEvent{Location: obj.Location, Count: obj.Count}
-	switch quest.Action(obj.Action) {
-	case quest.Kill, quest.Defend:
-		ev.Kind, ev.Target = protocol.WorldEventKill, obj.Targets[0]
-	case quest.Gather:
-		ev.Kind, ev.Target = protocol.WorldEventCollect, obj.Targets[0]
-	case quest.GoTo, quest.Explore:
-		ev.Kind = protocol.WorldEventArrive
-	case quest.TalkTo:
-		ev.Kind, ev.Target = protocol.WorldEventTalk, obj.Targets[0]
-	case quest.Escort:
-		ev.Kind, ev.Target = protocol.WorldEventArrive, obj.Targets[0]
-	case quest.Use:
-		ev.Kind, ev.Target = protocol.WorldEventUse, obj.Targets[0]
-	case quest.Deliver:
-		ev.Kind = protocol.WorldEventDeliver
-		for _, id := range obj.Targets {
-			if w.Kind(id) == quest.KindNPC {
-				ev.Target = id
-			} else {
-				ev.Item = id
-			}
-		}
-	}
+	qe := w.EventFor("", quest.Objective{Action: quest.Action(obj.Action), Targets: obj.Targets,
+		Count: int(obj.Count), Location: obj.Location})
+	ev := protocol.WorldEvent{Kind: string(qe.Kind), Target: qe.Target, Item: qe.Item,
+		Location: qe.Location, Count: uint32(qe.Count)}
 	// Split counted objectives so that progress shows before completion.
 	if ev.Count > 1 && ev.Kind != protocol.WorldEventArrive {
 		first := ev
