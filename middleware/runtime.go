@@ -171,9 +171,11 @@ type Talk struct {
 //     then, the floor answer is (a template line that costs microseconds);
 //     the Event says so with Floor. Boundaries are predicted from the time
 //     of the last Tick and TickRate.
-//   - Tick only moves finished results into the game's hands: it never
-//     waits for a model, the network or the disk, and does not allocate in
-//     steady state. Events come out ordered by Ticket (and by sequence
+//   - Tick moves finished results into the game's hands: it never waits
+//     for a model, the network or the disk, and does not allocate in
+//     steady state. Only for a request whose boundary has come unanswered
+//     does it do more: it answers with the floor (microseconds), or waits
+//     at most 1 ms for the worker that is queueing its reply. Events come out ordered by Ticket (and by sequence
 //     within a ticket), so a replay of the same submissions with the same
 //     Seed on deterministic backends yields the same event log.
 //   - The slice Tick returns is valid until the next call to Tick.

@@ -92,9 +92,7 @@ func cmdBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 // loopbackServer opens the stack the shared flags describe and serves it
 // on a free loopback port; stop shuts it down.
 func loopbackServer(ctx context.Context, sf *stackFlags, stdout, stderr io.Writer) (url string, stop func(), err error) {
-	if sf.logLevel == "info" {
-		sf.logLevel = "warn"
-	}
+	sf.quiet() // keep the terminal for the command's own output
 	st, logger, err := sf.open(ctx, stderr)
 	if err != nil {
 		return "", nil, err
@@ -209,9 +207,7 @@ func benchOpen(ctx context.Context, sf *stackFlags, of *openFlags, cfg bench.Con
 	)
 	switch {
 	case of.transport == "inproc":
-		if sf.logLevel == "info" {
-			sf.logLevel = "warn"
-		}
+		sf.quiet() // keep the terminal for the command's own output
 		st, _, err := sf.open(ctx, stderr)
 		if err != nil {
 			return err

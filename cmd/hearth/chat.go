@@ -184,9 +184,7 @@ type localTalker struct {
 }
 
 func embeddedTalker(ctx context.Context, sf *stackFlags, player, name string, stderr io.Writer) (talker, error) {
-	if sf.logLevel == "info" {
-		sf.logLevel = "warn" // keep the terminal for the conversation
-	}
+	sf.quiet() // keep the terminal for the command's own output
 	st, _, err := sf.open(ctx, stderr)
 	if err != nil {
 		return nil, err

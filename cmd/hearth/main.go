@@ -131,6 +131,7 @@ type stackFlags struct {
 	workers  int
 	seed     uint64
 	logLevel string
+	level    slog.Level // logLevel, parsed by parse
 	gcPct    int
 }
 
@@ -164,8 +165,7 @@ func (f *stackFlags) parse(fs *flag.FlagSet, args []string) error {
 	case f.workers < 0:
 		return fmt.Errorf("-workers %d: must be 0 (all cores) or positive", f.workers)
 	}
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(f.logLevel)); err != nil {
+	if err := f.level.UnmarshalText([]byte(f.logLevel)); err != nil {
 		return fmt.Errorf("-log %q: want debug, info, warn or error", f.logLevel)
 	}
 	if f.gcPct <= 0 {
@@ -182,12 +182,16 @@ func (f *stackFlags) parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-func (f *stackFlags) open(ctx context.Context, stderr io.Writer) (*middleware.Stack, *slog.Logger, error) {
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(f.logLevel)); err != nil {
-		return nil, nil, fmt.Errorf("-log %q: %w", f.logLevel, err)
+// quiet raises the default log level to warn, for commands that keep the
+// terminal for their own output; an explicit -log wins.
+func (f *stackFlags) quiet() {
+	if f.logLevel == "info" {
+		f.level = slog.LevelWarn
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
+}
+
+func (f *stackFlags) open(ctx context.Context, stderr io.Writer) (*middleware.Stack, *slog.Logger, error) {
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: f.level}))
 	var w fs.FS = world.FS()
 	src := world.Source
 	if f.worldDir != "" {
