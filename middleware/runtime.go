@@ -646,12 +646,6 @@ func compareKeys(a, b sortKey) int {
 	}
 }
 
-// compareEvents is the order Tick delivers events in (compareKeys on the
-// events themselves).
-func compareEvents(a, b Event) int {
-	return compareKeys(sortKey{ticket: a.Ticket, kind: a.Kind, seq: a.Seq}, sortKey{ticket: b.Ticket, kind: b.Kind, seq: b.Seq})
-}
-
 // Run hosts the runtime standalone: it calls Tick at Options.TickRate and
 // hands each tick's events to handle, until ctx ends. handle runs on the
 // ticker goroutine and must not block for long; the events are valid until

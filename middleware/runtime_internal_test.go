@@ -211,3 +211,9 @@ func benchmarkTick(b *testing.B, npcs, perTick int) {
 		b.Errorf("fill+Tick allocate %.1f times per tick; want 0 in steady state", allocs)
 	}
 }
+
+// compareEvents is the order Tick delivers events in (compareKeys on the
+// events themselves).
+func compareEvents(a, b Event) int {
+	return compareKeys(sortKey{ticket: a.Ticket, kind: a.Kind, seq: a.Seq}, sortKey{ticket: b.Ticket, kind: b.Kind, seq: b.Seq})
+}

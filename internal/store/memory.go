@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -100,28 +99,6 @@ func (s *Store) RecentMemories(npcID, playerID string, n int) ([]MemoryRecord, e
 		}
 		out = append(out, r)
 		return n <= 0 || len(out) < n, nil
-	})
-	return out, err
-}
-
-// MemoryPlayers returns the ids of the players npcID has memories of,
-// sorted.
-func (s *Store) MemoryPlayers(npcID string) ([]string, error) {
-	prefix := "mem/" + url.PathEscape(npcID) + "/"
-	var out []string
-	last := ""
-	err := s.scan(prefix, false, func(key []byte, _ func(any) error) (bool, error) {
-		rest := strings.TrimPrefix(string(key), prefix)
-		esc, _, _ := strings.Cut(rest, "/")
-		if esc != last {
-			last = esc
-			id, err := url.PathUnescape(esc)
-			if err != nil {
-				return false, err
-			}
-			out = append(out, id)
-		}
-		return true, nil
 	})
 	return out, err
 }
