@@ -1,9 +1,9 @@
 package middleware
 
 import (
-	"container/heap"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -136,7 +136,7 @@ func TestTickAnswersOverdueRequests(t *testing.T) {
 		turn: npc.Turn{PlayerID: "p", Text: "Hello!"}}
 	rt.pending.Add(2)
 	rt.dueMu.Lock()
-	heap.Push(&rt.due, r)
+	rt.due.push(r)
 	rt.dueMu.Unlock()
 	evs := rt.Tick()
 	if len(evs) != 1 || evs[0].Kind != EventReply || !evs[0].Floor || !evs[0].OnTime || evs[0].Text == "" {
@@ -216,4 +216,64 @@ func benchmarkTick(b *testing.B, npcs, perTick int) {
 // events themselves).
 func compareEvents(a, b Event) int {
 	return compareKeys(sortKey{ticket: a.Ticket, kind: a.Kind, seq: a.Seq}, sortKey{ticket: b.Ticket, kind: b.Kind, seq: b.Seq})
+}
+
+// TestDueHeapOrder checks the typed due-heap against a sort: pops come out
+// by boundary, whatever order the pushes came in.
+func TestDueHeapOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	base := time.Now()
+	var h dueHeap
+	var want []time.Time
+	for i := 0; i < 500; i++ {
+		b := base.Add(time.Duration(rng.IntN(1000)) * time.Millisecond)
+		h.push(&request{boundary: b})
+		want = append(want, b)
+		if i%7 == 0 { // interleave pops with pushes
+			slices.SortFunc(want, time.Time.Compare)
+			if got := h.pop().boundary; !got.Equal(want[0]) {
+				t.Fatalf("pop %d: got %v, want %v", i, got, want[0])
+			}
+			want = want[1:]
+		}
+	}
+	slices.SortFunc(want, time.Time.Compare)
+	for i, w := range want {
+		if got := h.pop().boundary; !got.Equal(w) {
+			t.Fatalf("drain %d: got %v, want %v", i, got, w)
+		}
+	}
+	if len(h) != 0 {
+		t.Fatalf("heap not empty: %d left", len(h))
+	}
+}
+
+// TestSortKeys checks the adaptive insertion sort against slices.SortFunc
+// on nearly sorted batches (its fast path) and on shuffled ones (where it
+// hands over to pdqsort).
+func TestSortKeys(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 9))
+	for _, n := range []int{0, 1, 2, 17, 500, 5000} {
+		for _, shuffled := range []bool{false, true} {
+			keys := make([]sortKey, n)
+			for i := range keys {
+				keys[i] = sortKey{ticket: Ticket(i / 3), kind: EventKind(rng.IntN(2)), seq: uint32(rng.IntN(4)), idx: int32(i)}
+			}
+			if shuffled {
+				rng.Shuffle(n, func(i, j int) { keys[i], keys[j] = keys[j], keys[i] })
+			} else {
+				for i := 1; i < n; i += 2 { // neighbours swapped
+					keys[i-1], keys[i] = keys[i], keys[i-1]
+				}
+			}
+			want := slices.Clone(keys)
+			slices.SortStableFunc(want, compareKeys)
+			sortKeys(keys)
+			for i := range keys {
+				if compareKeys(keys[i], want[i]) != 0 {
+					t.Fatalf("n=%d shuffled=%v: position %d: got %+v, want %+v", n, shuffled, i, keys[i], want[i])
+				}
+			}
+		}
+	}
 }
