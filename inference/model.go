@@ -97,6 +97,11 @@ type Request struct {
 	Stop          []string // stop sequences
 	BudgetMS      float64  // the caller's budget, for reporting; the deadline is ctx's
 	AllowFallback bool     // reserved: refinement after the on-time answer (issue 4)
+	// CacheKey, when set, makes the answer shareable: any request with the
+	// same key may receive it from the Router's ResponseCache. The caller
+	// sets it (usually to ExactKey(req)) only when the answer does not
+	// depend on anything outside the key; "" means never cached.
+	CacheKey string
 }
 
 // Result is a finished reply.

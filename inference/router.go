@@ -46,6 +46,11 @@ type RouterOptions struct {
 	// more conservative: fewer attempts that run out of time, more floor
 	// answers. Default DefaultFitQuantile (0.9); must be in (0, 1).
 	FitQuantile float64
+
+	// Cache, when set, is consulted before any backend for requests with
+	// a Request.CacheKey, and filled with their answers (DESIGN §4: the
+	// response cache is the fastest tier). Nil disables caching.
+	Cache *ResponseCache
 }
 
 // BackendStats is a snapshot of what the Router knows about one backend.
@@ -86,6 +91,7 @@ type Router struct {
 	floorSt  *backend
 	backends []*backend // Quality descending
 	reserve  time.Duration
+	cache    *ResponseCache
 	iP50     int // indices into the estimators' quantiles
 	iP90     int
 	iFit     int
@@ -129,6 +135,7 @@ func NewRouter(floor Model, backends []Model, opts RouterOptions) (*Router, erro
 		floor:    floor,
 		floorInf: floor.Info(),
 		reserve:  opts.FloorReserve,
+		cache:    opts.Cache,
 		iP50:     slices.Index(qs, 0.5),
 		iP90:     slices.Index(qs, 0.9),
 		iFit:     slices.Index(qs, opts.FitQuantile),
@@ -269,6 +276,25 @@ func (r *Router) Generate(ctx context.Context, req *Request, sink Sink) (Result,
 	}
 	attemptDeadline := deadline.Add(-r.reserve)
 
+	if req.CacheKey != "" {
+		// Every request with this key generates the same text, cache or
+		// no cache, so what a cache returns later is what this request
+		// would have said.
+		req.Seed = keySeed(req.CacheKey)
+	}
+	cacheable := r.cache != nil && req.CacheKey != ""
+	if cacheable {
+		if res, ok := r.cache.Get(req.CacheKey); ok {
+			if sink != nil {
+				sink(Delta{Text: res.Text})
+			}
+			res.Backend = "cache:" + res.Backend
+			res.Tier, res.Floor, res.FallbackFrom = TierCache, false, ""
+			res.TTFT, res.Latency = 0, 0
+			return r.finish(res, start), nil
+		}
+	}
+
 	var first *backend // first backend tried
 	for _, b := range r.backends {
 		if ctx.Err() != nil {
@@ -297,6 +323,9 @@ func (r *Router) Generate(ctx context.Context, req *Request, sink Sink) (Result,
 			if first != b {
 				res.FallbackFrom = first.info.Name
 			}
+			if cacheable {
+				r.cache.Put(req.CacheKey, res)
+			}
 			return r.finish(res, start), nil
 		}
 	}
@@ -304,6 +333,10 @@ func (r *Router) Generate(ctx context.Context, req *Request, sink Sink) (Result,
 	res, err := r.runFloor(req, sink)
 	if len(r.backends) > 0 {
 		res.Floor = true
+	} else if cacheable && err == nil {
+		// With no backend the floor is the best answer there is, so it is
+		// worth keeping; a floor answer given for lack of time is not.
+		r.cache.Put(req.CacheKey, res)
 	}
 	if first != nil {
 		res.FallbackFrom = first.info.Name

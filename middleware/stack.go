@@ -37,6 +37,15 @@ type StackConfig struct {
 	ExtraLore []LoreSource
 	// Runtime configures the runtime.
 	Runtime Options
+	// Backends are the model backends above the template floor (for
+	// example a local model server or a remote large model through
+	// inference/openai). None: the floor answers every request.
+	Backends []inference.Model
+	// Cache sizes the exact response cache (DESIGN §4); zero values take
+	// inference.CacheOptions' defaults (64 MiB, 10 minutes).
+	Cache inference.CacheOptions
+	// NoCache turns the response cache off (baselines, comparisons).
+	NoCache bool
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -47,6 +56,7 @@ type Stack struct {
 	Store   *store.Store
 	Lore    *lore.Library
 	Router  *inference.Router
+	Cache   *inference.ResponseCache // nil when StackConfig.NoCache
 	Roster  *npc.Roster
 	Runtime *Runtime
 	// Ingested reports each lore source's ingestion.
@@ -107,7 +117,12 @@ func OpenStack(ctx context.Context, cfg StackConfig) (_ *Stack, err error) {
 			"chunks", rep.Chunks, "entities", rep.Entities, "errors", len(rep.Errors),
 			"ms", float64(rep.Duration)/float64(time.Millisecond))
 	}
-	if s.Router, err = inference.NewRouter(template.New(), nil, inference.RouterOptions{}); err != nil {
+	if !cfg.NoCache {
+		if s.Cache, err = inference.NewResponseCache(cfg.Cache); err != nil {
+			return nil, err
+		}
+	}
+	if s.Router, err = inference.NewRouter(template.New(), cfg.Backends, inference.RouterOptions{Cache: s.Cache}); err != nil {
 		return nil, err
 	}
 	defs, err := npc.LoadDefinitions(cfg.World, "npcs")
@@ -149,6 +164,9 @@ func (s *Stack) Close() error {
 	}
 	if s.Store != nil {
 		errs = append(errs, s.Store.Close())
+	}
+	if s.Cache != nil {
+		s.Cache.Close()
 	}
 	return errors.Join(errs...)
 }

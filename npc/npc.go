@@ -230,6 +230,7 @@ func (a *Agent) Prepare(ctx context.Context, t Turn) (*inference.Request, infere
 				Heading: h.Chunk.Heading, Text: h.Chunk.Text, Score: h.Score})
 		}
 	}
+	shareable := makeShareable(req, recent)
 	text, ref, err := a.deps.Prompts.Render(DialoguePrompt, promptData{
 		Persona: a.def, PlayerName: req.PlayerName, Returning: req.Returning,
 		UserText: t.Text, Facts: req.Facts, Memories: req.Memories,
@@ -238,6 +239,9 @@ func (a *Agent) Prepare(ctx context.Context, t Turn) (*inference.Request, infere
 		return nil, ref, fmt.Errorf("npc %q: %w", a.def.ID, err)
 	}
 	req.Prompt, req.PromptName, req.PromptHash = text, ref.String(), ref.Hash
+	if shareable {
+		req.CacheKey = inference.ExactKey(req)
+	}
 	return req, ref, nil
 }
 

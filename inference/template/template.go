@@ -194,7 +194,11 @@ func hashRequest(req *inference.Request) uint64 {
 	add(string(req.Intent))
 	add(req.Persona.ID)
 	add(req.Persona.Name)
-	add(req.PlayerID)
+	if req.CacheKey == "" {
+		// A shareable request (CacheKey set) must say the same to every
+		// player, so who asks does not vary it.
+		add(req.PlayerID)
+	}
 	add(req.PlayerName)
 	add(req.UserText)
 	if req.Returning {

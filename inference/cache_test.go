@@ -1,0 +1,197 @@
+package inference_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/hearth-ai/hearth/inference"
+	"github.com/hearth-ai/hearth/inference/template"
+)
+
+func newCache(t *testing.T, opts inference.CacheOptions) *inference.ResponseCache {
+	t.Helper()
+	c, err := inference.NewResponseCache(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+func cachedRouter(t *testing.T, c *inference.ResponseCache, backends ...inference.Model) *inference.Router {
+	t.Helper()
+	r, err := inference.NewRouter(template.New(), backends, inference.RouterOptions{Cache: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func lore(text string) *inference.Request {
+	req := &inference.Request{
+		Intent:   inference.IntentDialogue,
+		Persona:  inference.Persona{ID: "brenna", Name: "Brenna", Traits: []string{"gruff"}},
+		UserText: "Who runs the inn?",
+		Facts:    []inference.Fact{{Source: "village", DocPath: "inn.md", Heading: []string{"The Tipped Kettle"}, Text: text}},
+	}
+	req.CacheKey = inference.ExactKey(req)
+	return req
+}
+
+func run(t *testing.T, r *inference.Router, req *inference.Request) inference.Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	rec := &recorder{}
+	res, err := r.Generate(ctx, req, rec.sink)
+	rec.close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := rec.text(); got != res.Text {
+		t.Fatalf("streamed %q, result %q", got, res.Text)
+	}
+	return res
+}
+
+// TestCacheServesSecondRequest: the second request with the same key is
+// answered by the cache tier without calling the backend, with the text
+// the backend produced.
+func TestCacheServesSecondRequest(t *testing.T) {
+	c := newCache(t, inference.CacheOptions{})
+	m := model("local", 1, time.Millisecond, "Mara", "keeps", "the", "inn.")
+	r := cachedRouter(t, c, m)
+	first := run(t, r, lore("Mara Kettle keeps the inn."))
+	if first.Tier != inference.TierLocal {
+		t.Fatalf("first answer from %s, want local", first.Tier)
+	}
+	second := run(t, r, lore("Mara Kettle keeps the inn."))
+	if second.Tier != inference.TierCache || second.Backend != "cache:local" || second.Text != first.Text {
+		t.Fatalf("second answer %+v, want the cached %q", second, first.Text)
+	}
+	if n := m.calls.Load(); n != 1 {
+		t.Fatalf("backend called %d times, want 1", n)
+	}
+	if s := c.Stats(); s.Hits != 1 || s.Misses != 1 || s.Entries != 1 || s.HitRate() != 0.5 {
+		t.Fatalf("stats %+v", s)
+	}
+	// Other lore is another key: a miss.
+	if res := run(t, r, lore("Old Tam keeps the inn now.")); res.Tier == inference.TierCache {
+		t.Fatal("a request with different facts was served from the cache")
+	}
+	// No key, no cache.
+	req := lore("Mara Kettle keeps the inn.")
+	req.CacheKey = ""
+	if res := run(t, r, req); res.Tier == inference.TierCache {
+		t.Fatal("a request without a cache key was served from the cache")
+	}
+}
+
+// TestCacheDoesNotChangeAnswers: on the deterministic template tier, a
+// cacheable request says the same with and without the cache, whatever
+// its own seed, because the Router seeds it from the key.
+func TestCacheDoesNotChangeAnswers(t *testing.T) {
+	plain := cachedRouter(t, nil)
+	cached := cachedRouter(t, newCache(t, inference.CacheOptions{}))
+	greet := func(seed uint64) *inference.Request {
+		req := &inference.Request{Intent: inference.IntentGreeting, Persona: inference.Persona{ID: "brenna", Name: "Brenna"},
+			UserText: "Hello!", PlayerName: "Aria", Seed: seed}
+		req.CacheKey = inference.ExactKey(req)
+		return req
+	}
+	want := run(t, plain, greet(1)).Text
+	for seed := uint64(1); seed < 20; seed++ {
+		if got := run(t, plain, greet(seed)).Text; got != want {
+			t.Fatalf("seed %d: uncached %q, want %q (the key fixes the seed)", seed, got, want)
+		}
+		if got := run(t, cached, greet(seed)).Text; got != want {
+			t.Fatalf("seed %d: cached %q, want %q", seed, got, want)
+		}
+	}
+}
+
+// TestFloorForLackOfTimeIsNotCached: when a better backend ran out of
+// time, the floor's answer is not kept; the next request tries again.
+func TestFloorForLackOfTimeIsNotCached(t *testing.T) {
+	c := newCache(t, inference.CacheOptions{})
+	slow := model("slow", 1, time.Millisecond, "late")
+	slow.delay = time.Second
+	r := cachedRouter(t, c, slow)
+	if res := run(t, r, lore("Mara Kettle keeps the inn.")); !res.Floor {
+		t.Fatalf("want the floor, got %+v", res)
+	}
+	if s := c.Stats(); s.Entries != 0 {
+		t.Fatalf("the floor answer was cached: %+v", s)
+	}
+}
+
+// TestFloorOnlyRouterCaches: with no backend the template is the best
+// answer, and it is cached.
+func TestFloorOnlyRouterCaches(t *testing.T) {
+	c := newCache(t, inference.CacheOptions{})
+	r := cachedRouter(t, c)
+	first := run(t, r, lore("Mara Kettle keeps the inn."))
+	second := run(t, r, lore("Mara Kettle keeps the inn."))
+	if second.Tier != inference.TierCache || second.Backend != "cache:template" || second.Text != first.Text {
+		t.Fatalf("second %+v, first %+v", second, first)
+	}
+}
+
+// TestCacheTTL: entries expire after the TTL.
+func TestCacheTTL(t *testing.T) {
+	c := newCache(t, inference.CacheOptions{TTL: 20 * time.Millisecond})
+	c.Put("k", inference.Result{Text: "hello"})
+	if _, ok := c.Get("k"); !ok {
+		t.Fatal("fresh entry missing")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, ok := c.Get("k"); !ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("entry still present 5 s after a 20 ms TTL")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestCacheSizeBound: the cache stays within MaxBytes.
+func TestCacheSizeBound(t *testing.T) {
+	c := newCache(t, inference.CacheOptions{MaxBytes: 64 << 10})
+	text := string(make([]byte, 1000))
+	for i := 0; i < 1000; i++ {
+		c.Put(string(rune('a'+i%26))+time.Duration(i).String(), inference.Result{Text: text})
+	}
+	// Eviction is asynchronous in part; a read drains the pending work.
+	c.Get("x")
+	if s := c.Stats(); s.Bytes > 64<<10 {
+		t.Fatalf("cache holds %d bytes; bound 64 KiB", s.Bytes)
+	}
+}
+
+func TestExactKey(t *testing.T) {
+	a := lore("Mara Kettle keeps the inn.")
+	b := lore("Mara Kettle keeps the inn.")
+	b.UserText = "  who RUNS the inn "
+	if inference.ExactKey(a) != inference.ExactKey(b) {
+		t.Fatal("case, spacing and punctuation changed the key")
+	}
+	for name, change := range map[string]func(r *inference.Request){
+		"npc":       func(r *inference.Request) { r.Persona.ID = "tam" },
+		"intent":    func(r *inference.Request) { r.Intent = inference.IntentBark },
+		"line":      func(r *inference.Request) { r.UserText = "Who runs the mill?" },
+		"name":      func(r *inference.Request) { r.PlayerName = "Aria" },
+		"returning": func(r *inference.Request) { r.Returning = true },
+		"fact":      func(r *inference.Request) { r.Facts[0].Text = "Tam keeps the inn." },
+		"heading":   func(r *inference.Request) { r.Facts[0].Heading = []string{"Inns"} },
+		"prompt":    func(r *inference.Request) { r.PromptHash = "abc" },
+	} {
+		c := lore("Mara Kettle keeps the inn.")
+		change(c)
+		if inference.ExactKey(c) == inference.ExactKey(a) {
+			t.Errorf("changing the %s kept the key", name)
+		}
+	}
+}
