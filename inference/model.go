@@ -111,6 +111,8 @@ type Result struct {
 	Backend      string        // backend name, e.g. "template" or "openai:gpt-x"
 	Floor        bool          // true when the floor answered because nothing better was ready
 	Tokens       int           // output tokens (words for the template tier)
+	PromptTokens int           // input tokens, where the backend reports them
+	CostUSD      float64       // what the call cost, from the backend's prices; 0 for in-process tiers
 	TTFT         time.Duration // time to first token
 	Latency      time.Duration // from Generate's start to the final token
 	FallbackFrom string        // backend that failed or ran out of time, if any
