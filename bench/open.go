@@ -68,6 +68,7 @@ type Result struct {
 	Tier   string        // tier that answered
 	OnTime bool          // delivered at its deadline (DESIGN §1)
 	Floor  bool          // the floor answered
+	Cost   float64       // US dollars the answering backend charged
 }
 
 // Transport carries an open-loop load to a Hearth runtime. Send must not
@@ -130,6 +131,7 @@ type KindStats struct {
 	Floor    int64            `json:"floor"`
 	Tiers    map[string]int64 `json:"tiers"`
 	Ready    Stats            `json:"ready"`
+	CostUSD  float64          `json:"cost_usd"` // what the answering backends charged, in total
 }
 
 // OpenReport is the result of an open-loop run.
@@ -182,6 +184,8 @@ type OpenReport struct {
 	// scheduled time: large values mean the load generator itself was
 	// starved of CPU.
 	SendLag Stats `json:"send_lag"`
+	// CostUSD is what the answering backends charged for the run.
+	CostUSD float64 `json:"cost_usd"`
 	// ByKind breaks the run down by kind of request.
 	ByKind map[Kind]*KindStats `json:"by_kind"`
 }
@@ -325,6 +329,8 @@ func (r *recorder) done(k Kind, scheduled time.Time, res Result, err error) {
 	}
 	r.rep.Replies++
 	ks.Replies++
+	r.rep.CostUSD += res.Cost
+	ks.CostUSD += res.Cost
 	r.rep.Tiers[res.Tier]++
 	ks.Tiers[res.Tier]++
 	if res.OnTime {

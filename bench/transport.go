@@ -70,7 +70,7 @@ func (t *InProcess) handle(_ uint64, events []middleware.Event) {
 			done(Result{}, runtimeError(ev.Err))
 			continue
 		}
-		done(Result{Ready: ev.Latency, Budget: ev.Budget, Tier: string(ev.Tier), OnTime: ev.OnTime, Floor: ev.Floor}, nil)
+		done(Result{Ready: ev.Latency, Budget: ev.Budget, Tier: string(ev.Tier), OnTime: ev.OnTime, Floor: ev.Floor, Cost: ev.CostUSD}, nil)
 	}
 }
 

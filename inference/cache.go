@@ -52,13 +52,17 @@ func (s CacheStats) HitRate() float64 {
 // otter (W-TinyLFU admission and eviction, bounded by bytes, with a TTL).
 // Safe for concurrent use; Close it to stop its expiry goroutine.
 //
+// Entries remember the quality of the backend that wrote them; the Router
+// serves one only to a request that could not afford a better backend
+// (see Router.Generate).
+//
 // What makes two requests "the same" is the caller's decision, stated in
 // CacheKey; the Router derives the generation seed from the key (with or
 // without a cache), so
 // a hit returns exactly the text a miss would have generated and caching
 // never changes what a player sees, only how soon.
 type ResponseCache struct {
-	c      *otter.Cache[string, Result]
+	c      *otter.Cache[string, Cached]
 	hits   atomic.Uint64
 	misses atomic.Uint64
 }
@@ -71,12 +75,12 @@ func NewResponseCache(opts CacheOptions) (*ResponseCache, error) {
 	if opts.TTL <= 0 {
 		opts.TTL = 10 * time.Minute
 	}
-	c, err := otter.New(&otter.Options[string, Result]{
+	c, err := otter.New(&otter.Options[string, Cached]{
 		MaximumWeight: opts.MaxBytes,
-		Weigher: func(k string, v Result) uint32 {
+		Weigher: func(k string, v Cached) uint32 {
 			return uint32(min(len(k)+len(v.Text)+len(v.Backend)+cacheEntryOverhead, 1<<31))
 		},
-		ExpiryCalculator: otter.ExpiryWriting[string, Result](opts.TTL),
+		ExpiryCalculator: otter.ExpiryWriting[string, Cached](opts.TTL),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("inference: response cache: %w", err)
@@ -84,19 +88,31 @@ func NewResponseCache(opts CacheOptions) (*ResponseCache, error) {
 	return &ResponseCache{c: c}, nil
 }
 
-// Get returns the reply cached under key, if any.
-func (rc *ResponseCache) Get(key string) (Result, bool) {
-	res, ok := rc.c.GetIfPresent(key)
-	if ok {
-		rc.hits.Add(1)
-	} else {
-		rc.misses.Add(1)
-	}
-	return res, ok
+// Cached is a cached reply and the Info.Quality of the backend that
+// produced it.
+type Cached struct {
+	Result
+	Quality int
 }
 
-// Put stores res under key, replacing what was there.
-func (rc *ResponseCache) Put(key string, res Result) { rc.c.Set(key, res) }
+// Get returns the reply cached under key if there is one of at least
+// minQuality; a lower-quality entry counts as a miss (the caller can now
+// afford better, and will replace it).
+func (rc *ResponseCache) Get(key string, minQuality int) (Cached, bool) {
+	c, ok := rc.c.GetIfPresent(key)
+	if ok && c.Quality >= minQuality {
+		rc.hits.Add(1)
+		return c, true
+	}
+	rc.misses.Add(1)
+	return Cached{}, false
+}
+
+// Put stores res, produced by a backend of the given quality, under key,
+// replacing what was there.
+func (rc *ResponseCache) Put(key string, res Result, quality int) {
+	rc.c.Set(key, Cached{Result: res, Quality: quality})
+}
 
 // Stats returns the lookup counters and the current size.
 func (rc *ResponseCache) Stats() CacheStats {

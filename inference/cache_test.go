@@ -141,13 +141,13 @@ func TestFloorOnlyRouterCaches(t *testing.T) {
 // TestCacheTTL: entries expire after the TTL.
 func TestCacheTTL(t *testing.T) {
 	c := newCache(t, inference.CacheOptions{TTL: 20 * time.Millisecond})
-	c.Put("k", inference.Result{Text: "hello"})
-	if _, ok := c.Get("k"); !ok {
+	c.Put("k", inference.Result{Text: "hello"}, 0)
+	if _, ok := c.Get("k", 0); !ok {
 		t.Fatal("fresh entry missing")
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		if _, ok := c.Get("k"); !ok {
+		if _, ok := c.Get("k", 0); !ok {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -162,10 +162,10 @@ func TestCacheSizeBound(t *testing.T) {
 	c := newCache(t, inference.CacheOptions{MaxBytes: 64 << 10})
 	text := string(make([]byte, 1000))
 	for i := 0; i < 1000; i++ {
-		c.Put(string(rune('a'+i%26))+time.Duration(i).String(), inference.Result{Text: text})
+		c.Put(string(rune('a'+i%26))+time.Duration(i).String(), inference.Result{Text: text}, 0)
 	}
 	// Eviction is asynchronous in part; a read drains the pending work.
-	c.Get("x")
+	c.Get("x", 0)
 	if s := c.Stats(); s.Bytes > 64<<10 {
 		t.Fatalf("cache holds %d bytes; bound 64 KiB", s.Bytes)
 	}
@@ -193,5 +193,39 @@ func TestExactKey(t *testing.T) {
 		if inference.ExactKey(c) == inference.ExactKey(a) {
 			t.Errorf("changing the %s kept the key", name)
 		}
+	}
+}
+
+// TestCacheIsQualityAware: the floor's answer to a 50 ms request (the
+// large model could not fit) is cached at the floor's quality; a request
+// with time for the large model does not take it, asks the model, and its
+// better answer then serves the 50 ms requests too.
+func TestCacheIsQualityAware(t *testing.T) {
+	c := newCache(t, inference.CacheOptions{})
+	large := model("large", 10, 600*time.Millisecond, "Mara", "Kettle", "keeps", "the", "inn.")
+	large.info.Tier = inference.TierRemote
+	large.delay = 5 * time.Millisecond
+	r := cachedRouter(t, c, large)
+	within := func(budget time.Duration) inference.Result {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), budget)
+		defer cancel()
+		res, err := r.Generate(ctx, lore("Mara Kettle keeps the inn."), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	if res := within(50 * time.Millisecond); res.Tier != inference.TierTemplate || large.calls.Load() != 0 {
+		t.Fatalf("50 ms: %+v, %d model calls; want the floor without trying the model", res, large.calls.Load())
+	}
+	if res := within(50 * time.Millisecond); res.Tier != inference.TierCache || res.Backend != "cache:template" {
+		t.Fatalf("50 ms again: %+v; want the cached floor answer", res)
+	}
+	if res := within(5 * time.Second); res.Tier != inference.TierRemote || res.Text != "Mara Kettle keeps the inn." {
+		t.Fatalf("5 s: %+v; want the large model, not the cached floor answer", res)
+	}
+	if res := within(50 * time.Millisecond); res.Backend != "cache:large" || res.Text != "Mara Kettle keeps the inn." {
+		t.Fatalf("50 ms after: %+v; want the large model's cached answer", res)
 	}
 }

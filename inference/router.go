@@ -284,13 +284,18 @@ func (r *Router) Generate(ctx context.Context, req *Request, sink Sink) (Result,
 	}
 	cacheable := r.cache != nil && req.CacheKey != ""
 	if cacheable {
-		if res, ok := r.cache.Get(req.CacheKey); ok {
+		// A cached answer serves if it is as good as the best backend
+		// that could answer in the time left: an answer the floor gave a
+		// 50 ms request does not stand in for the large model when a
+		// caller with a 5 s budget asks the same.
+		if c, ok := r.cache.Get(req.CacheKey, r.bestFit(req, attemptDeadline)); ok {
+			res := c.Result
 			if sink != nil {
 				sink(Delta{Text: res.Text})
 			}
 			res.Backend = "cache:" + res.Backend
 			res.Tier, res.Floor, res.FallbackFrom = TierCache, false, ""
-			res.TTFT, res.Latency = 0, 0
+			res.TTFT, res.Latency, res.CostUSD = 0, 0, 0
 			return r.finish(res, start), nil
 		}
 	}
@@ -324,7 +329,7 @@ func (r *Router) Generate(ctx context.Context, req *Request, sink Sink) (Result,
 				res.FallbackFrom = first.info.Name
 			}
 			if cacheable {
-				r.cache.Put(req.CacheKey, res)
+				r.cache.Put(req.CacheKey, res, b.info.Quality)
 			}
 			return r.finish(res, start), nil
 		}
@@ -333,16 +338,31 @@ func (r *Router) Generate(ctx context.Context, req *Request, sink Sink) (Result,
 	res, err := r.runFloor(req, sink)
 	if len(r.backends) > 0 {
 		res.Floor = true
-	} else if cacheable && err == nil {
-		// With no backend the floor is the best answer there is, so it is
-		// worth keeping; a floor answer given for lack of time is not.
-		r.cache.Put(req.CacheKey, res)
+	}
+	if cacheable && err == nil && first == nil {
+		// No backend could have answered in this budget, so the floor is
+		// the best answer there is at it and worth keeping (at the floor's
+		// quality). A floor answer after a backend failed or ran out of
+		// time is not: next time the backend may make it.
+		r.cache.Put(req.CacheKey, res, r.floorInf.Quality)
 	}
 	if first != nil {
 		res.FallbackFrom = first.info.Name
 		first.floorFallbacks.Add(1)
 	}
 	return r.finish(res, start), err
+}
+
+// bestFit is the quality of the best backend predicted to answer req
+// before deadline, or the floor's when none is.
+func (r *Router) bestFit(req *Request, deadline time.Time) int {
+	remaining := time.Until(deadline)
+	for _, b := range r.backends {
+		if r.predict(b, req) <= remaining {
+			return b.info.Quality
+		}
+	}
+	return r.floorInf.Quality
 }
 
 // finish rebases TTFT and Latency onto the Generate call.

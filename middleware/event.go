@@ -62,6 +62,9 @@ type Event struct {
 	Latency time.Duration
 	// Budget is the request's budget.
 	Budget time.Duration
+	// CostUSD is what the answering backend charged (0 for in-process
+	// tiers and the cache).
+	CostUSD float64
 	// OnTime is true when the game received the reply by the first Tick at
 	// or after its tick boundary: the deadline of DESIGN §1 was kept.
 	OnTime bool

@@ -570,7 +570,7 @@ func (rt *Runtime) deliver(r *request, reply npc.Reply) {
 	onTime := !ready.After(r.boundary)
 	ev := Event{Ticket: r.ticket, Kind: EventReply, Tag: r.talk.Tag, NPCID: r.talk.NPCID,
 		PlayerID: r.talk.PlayerID, Text: reply.Text, Tier: reply.Tier, Backend: reply.Backend,
-		Floor: reply.Floor, Latency: lat, Budget: r.budget, OnTime: onTime}
+		Floor: reply.Floor, Latency: lat, Budget: r.budget, OnTime: onTime, CostUSD: reply.CostUSD}
 	if reply.Prompt.Name != "" {
 		ev.Prompt = reply.Prompt.String()
 	}

@@ -25,12 +25,15 @@ func cmdBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	sf.register(fs, "") // in-process server: in-memory store unless -data is given
 	var cfg bench.Config
 	mode := fs.String("mode", "closed", "closed: each client talks again as soon as its reply arrives;\n"+
-		"open: requests arrive as a Poisson process at -rate whatever the server's speed (docs/benchmarks.md)")
+		"open: requests arrive as a Poisson process at -rate whatever the server's speed (docs/benchmarks.md);\n"+
+		"baseline: the open-loop load at -rate twice, straight to the large model and through the stack, side by side")
 	fs.StringVar(&cfg.URL, "server", "", "server to measure, e.g. ws://127.0.0.1:7777/v1/ws (default: start one in this process on loopback)")
 	fs.IntVar(&cfg.Clients, "clients", 200, "concurrent WebSocket clients, each talking continuously (open mode: connections/players the arrivals are spread on)")
 	fs.DurationVar(&cfg.Duration, "duration", 30e9, "how long clients talk (open mode: how long requests arrive, per rate)")
 	var of openFlags
 	of.register(fs)
+	var rf remoteFlags
+	rf.register(fs)
 	fs.StringVar(&cfg.Subprotocol, "subprotocol", "", "hearth.v1.msgpack (default) or hearth.v1.json")
 	fs.Uint64Var(&cfg.Seed, "bench-seed", 7, "seed for each client's choice of NPCs and lines")
 	jsonOut := fs.String("json", "", "also write the report as JSON to this file")
@@ -47,8 +50,15 @@ func cmdBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		if err := of.check(cfg.URL); err != nil {
 			return err
 		}
+	case "baseline":
+		if cfg.URL != "" {
+			return errors.New("-mode baseline runs both sides in this process: it cannot be combined with -server")
+		}
+		if err := of.check(""); err != nil {
+			return err
+		}
 	default:
-		return fmt.Errorf("-mode %q: want closed or open", *mode)
+		return fmt.Errorf("-mode %q: want closed, open or baseline", *mode)
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -60,6 +70,9 @@ func cmdBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 			return err
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *mode == "baseline" {
+		return benchBaseline(ctx, &sf, &of, &rf, cfg, args, stdout, stderr)
 	}
 	if *mode == "open" {
 		return benchOpen(ctx, &sf, &of, cfg, args, *jsonOut, stdout, stderr)

@@ -28,6 +28,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hearth-ai/hearth/inference"
 	"github.com/hearth-ai/hearth/middleware"
 	"github.com/hearth-ai/hearth/sim/world"
 )
@@ -133,6 +134,10 @@ type stackFlags struct {
 	logLevel string
 	level    slog.Level // logLevel, parsed by parse
 	gcPct    int
+	noCache  bool
+	// backends are model backends above the floor, set by commands that
+	// configure them (bench -mode baseline); not a flag.
+	backends []inference.Model
 }
 
 func (f *stackFlags) register(fs *flag.FlagSet, defaultData string) {
@@ -144,6 +149,7 @@ func (f *stackFlags) register(fs *flag.FlagSet, defaultData string) {
 	fs.IntVar(&f.workers, "workers", 0, "worker goroutines for model work (0 = GOMAXPROCS: no game loop shares this process)")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed for reproducible replies")
 	fs.StringVar(&f.logLevel, "log", "info", "log level: debug, info, warn, error")
+	fs.BoolVar(&f.noCache, "no-cache", false, "turn the exact response cache off (every request is generated)")
 	fs.IntVar(&f.gcPct, "gc-percent", 400, "garbage collector target percentage (GOGC; the GOGC environment variable wins when set).\n"+
 		"Fewer collections keep tail latency inside the budget on small machines (docs/benchmarks.md)")
 }
@@ -211,7 +217,9 @@ func (f *stackFlags) open(ctx context.Context, stderr io.Writer) (*middleware.St
 	}
 	st, err := middleware.OpenStack(ctx, middleware.StackConfig{
 		DataDir: f.data, World: w, WorldSource: src, ExtraLore: f.lore, Logger: logger,
-		Runtime: middleware.Options{TickRate: f.tickHz, Budget: f.budget, Workers: workers, Seed: f.seed},
+		Runtime:  middleware.Options{TickRate: f.tickHz, Budget: f.budget, Workers: workers, Seed: f.seed},
+		NoCache:  f.noCache,
+		Backends: f.backends,
 	})
 	return st, logger, err
 }
