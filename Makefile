@@ -7,7 +7,7 @@ SRD      ?= ../shared/data/srd-5.2/src
 # world alone works offline without it.
 LORE_FLAGS := $(if $(wildcard $(SRD)),-lore srd=$(SRD),)
 
-.PHONY: run test test-short bench demo build vet fmt clean
+.PHONY: run test test-short bench demo chat build vet fmt clean
 
 ## run: serve the demo world over WebSocket on ws://$(ADDR)/v1/ws (offline, embedded default)
 run: build
@@ -23,9 +23,14 @@ test:
 bench: build
 	./bin/hearth bench -clients 200 -duration 10s $(LORE_FLAGS)
 
-## demo: talk to the demo world's NPCs from the terminal (no server needed; its own data
+## demo: play the demo village in a window (Ebitengine; needs a display, see docs/demo.md):
+## walk with the arrows, E to talk, Q for a quest, L for the quest log
+demo:
+	$(GO) run ./demo -data .hearth/game-data $(LORE_FLAGS)
+
+## chat: talk to the demo world's NPCs from the terminal (no server needed; its own data
 ## directory, so it can run beside `make run`)
-demo: build
+chat: build
 	./bin/hearth chat -embedded -data .hearth/demo-data $(LORE_FLAGS)
 
 build:
