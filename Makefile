@@ -19,9 +19,12 @@ test:
 	$(GO) test -count=1 -timeout 20m ./...
 	$(GO) test -count=1 -race -timeout 20m ./middleware/... ./inference/... ./npc/ ./lore/ ./quest/
 
-## bench: short latency benchmark: 200 WebSocket clients for 10 s against an in-process server
+## bench: short latency benchmark: 200 WebSocket clients for 10 s against an in-process server,
+## then the same open-loop load with and without the stack (every request to a simulated
+## large model on loopback) side by side
 bench: build
 	./bin/hearth bench -clients 200 -duration 10s $(LORE_FLAGS)
+	./bin/hearth bench -mode baseline -rate 100 -duration 10s -clients 100 $(LORE_FLAGS)
 
 ## demo: play the demo village in a window (Ebitengine; needs a display, see docs/demo.md):
 ## walk with the arrows, E to talk, Q for a quest, L for the quest log
