@@ -13,8 +13,8 @@ import (
 // Direct is the "without the stack" Transport (issue 8): every request
 // goes straight to one model — in practice the large remote model — and
 // waits for its whole answer, with no cache, no routing, no budget and no
-// floor. Dialogue prompts are the npc package's (the same persona, lore
-// and prompt template the stack renders), so the two runs differ only in
+// floor. Dialogue and bark prompts are the npc package's (the same
+// persona, lore and prompt templates the stack renders), so the two runs differ only in
 // what the stack adds; a quest is one JSON-writing prompt per request.
 // Nothing is remembered: every turn is a first meeting.
 type Direct struct {
@@ -96,7 +96,11 @@ func (d *Direct) request(ctx context.Context, req Request) (*inference.Request, 
 	if err != nil {
 		return nil, err
 	}
-	ireq, _, err := agent.Prepare(ctx, npc.Turn{PlayerID: player, Text: req.Text})
+	turn := npc.Turn{PlayerID: player, Text: req.Text}
+	if req.Kind == KindBark {
+		turn = npc.Turn{PlayerID: player, Trigger: req.Trigger} // the npc.bark prompt
+	}
+	ireq, _, err := agent.Prepare(ctx, turn)
 	return ireq, err
 }
 

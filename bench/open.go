@@ -27,7 +27,10 @@ const (
 	KindDialogue Kind = "dialogue"
 	// KindQuest is a quest.request at a level and place of the demo world.
 	KindQuest Kind = "quest"
-	// KindBark is a short one-line talk such as "Hail!" (DefaultBarks).
+	// KindBark is an NPC's ambient one-liner asked for by the game
+	// (Runtime.SubmitBark, the bark message) on a trigger drawn from
+	// OpenConfig.Triggers: no player line, nothing remembered, shared by
+	// every player through the response cache.
 	KindBark Kind = "bark"
 )
 
@@ -46,17 +49,19 @@ var Scenarios = []string{ScenarioDialogue, ScenarioQuest, ScenarioBark, Scenario
 // conversation, a fair share of barks, and a quest now and then.
 var DefaultMix = map[Kind]int{KindDialogue: 6, KindBark: 3, KindQuest: 1}
 
-// DefaultBarks are the short lines of the bark scenario.
-var DefaultBarks = []string{"Hail!", "Hello!", "Good day.", "Well met.", "Morning!", "Evening.", "Oi!", "Hey."}
+// DefaultTriggers are the bark triggers of the bark scenario: a player
+// came near, or the NPC's schedule called for a line.
+var DefaultTriggers = []string{"proximity", "schedule"}
 
 // Request is one request of an open-loop load, for a Transport to send.
 type Request struct {
-	Kind   Kind
-	Player int    // index of the connection (player) that sends it, 0..Players()-1
-	NPCID  string // dialogue and bark
-	Text   string // dialogue and bark
-	Level  int    // quest: the player's level
-	Place  string // quest: the place id where the player is
+	Kind    Kind
+	Player  int    // index of the connection (player) that sends it, 0..Players()-1
+	NPCID   string // dialogue and bark
+	Text    string // dialogue: the player's line
+	Trigger string // bark: what set it off (OpenConfig.Triggers)
+	Level   int    // quest: the player's level
+	Place   string // quest: the place id where the player is
 }
 
 // Result is the server's answer to a Request.
@@ -102,9 +107,10 @@ type OpenConfig struct {
 	Seed uint64
 	// Mix weighs the kinds of the mixed scenario; default DefaultMix.
 	Mix map[Kind]int
-	// Lines are the dialogue lines (default DefaultLines); Barks the bark
-	// lines (default DefaultBarks).
-	Lines, Barks []string
+	// Lines are the dialogue lines (default DefaultLines).
+	Lines []string
+	// Triggers are the bark triggers (default DefaultTriggers).
+	Triggers []string
 	// Places and Levels are where and at which level quests are requested;
 	// default QuestPlaces() and levels 1..5.
 	Places []string
@@ -220,8 +226,8 @@ func (cfg *OpenConfig) fill() error {
 	if len(cfg.Lines) == 0 {
 		cfg.Lines = DefaultLines
 	}
-	if len(cfg.Barks) == 0 {
-		cfg.Barks = DefaultBarks
+	if len(cfg.Triggers) == 0 {
+		cfg.Triggers = DefaultTriggers
 	}
 	if len(cfg.Places) == 0 {
 		cfg.Places = QuestPlaces()
@@ -421,7 +427,7 @@ func RunOpen(ctx context.Context, tr Transport, cfg OpenConfig) (OpenReport, err
 			req.Level = cfg.Levels[rng.IntN(len(cfg.Levels))]
 			req.Place = cfg.Places[rng.IntN(len(cfg.Places))]
 		case KindBark:
-			req.NPCID, req.Text = npcs[rng.IntN(len(npcs))], cfg.Barks[rng.IntN(len(cfg.Barks))]
+			req.NPCID, req.Trigger = npcs[rng.IntN(len(npcs))], cfg.Triggers[rng.IntN(len(cfg.Triggers))]
 		default:
 			req.NPCID, req.Text = npcs[rng.IntN(len(npcs))], cfg.Lines[rng.IntN(len(cfg.Lines))]
 		}

@@ -16,7 +16,7 @@ import (
 )
 
 // InProcess is the in-process Transport: it submits requests to an
-// embedded Runtime (Submit, SubmitQuest) and, on its own goroutine, calls
+// embedded Runtime (Submit, SubmitBark, SubmitQuest) and, on its own goroutine, calls
 // Tick at the runtime's tick rate (Runtime.Run) and hands each reply to
 // the request that waits for it, with the event's Latency as the ready
 // latency. It owns the runtime's Tick: nothing else may tick that runtime
@@ -112,10 +112,13 @@ func (t *InProcess) Send(_ context.Context, req Request, done func(Result, error
 	t.mu.Unlock()
 	var err error
 	player := t.players[req.Player%len(t.players)]
-	if req.Kind == KindQuest {
+	switch req.Kind {
+	case KindQuest:
 		_, err = t.rt.SubmitQuest(middleware.QuestRequest{Tag: tag, Request: quest.Request{
 			PlayerID: player, Level: req.Level, Location: req.Place}})
-	} else {
+	case KindBark:
+		_, err = t.rt.SubmitBark(middleware.Bark{NPCID: req.NPCID, PlayerID: player, Trigger: req.Trigger, Tag: tag})
+	default:
 		_, err = t.rt.Submit(middleware.Talk{NPCID: req.NPCID, PlayerID: player, Text: req.Text,
 			Priority: middleware.PriorityInteractive, Tag: tag})
 	}
@@ -136,8 +139,8 @@ func (t *InProcess) Close() error {
 }
 
 // WebSocket is the Transport over Hearth's WebSocket protocol: one
-// middleware/client connection per player; each request is a Talk or a
-// RequestQuest on its own goroutine, so the connection carries many at
+// middleware/client connection per player; each request is a Talk, a Bark
+// or a RequestQuest on its own goroutine, so the connection carries many at
 // once.
 type WebSocket struct {
 	clients []*client.Client
@@ -204,7 +207,13 @@ func (t *WebSocket) Send(ctx context.Context, req Request, done func(Result, err
 				Tier: o.Quest.Tier, OnTime: o.OnTime, Floor: o.Floor}, nil)
 			return
 		}
-		r, err := c.Talk(rctx, req.NPCID, req.Text, 0, nil)
+		var r client.Reply
+		var err error
+		if req.Kind == KindBark {
+			r, err = c.Bark(rctx, req.NPCID, req.Trigger, 0)
+		} else {
+			r, err = c.Talk(rctx, req.NPCID, req.Text, 0, nil)
+		}
 		if err != nil {
 			done(Result{}, err)
 			return

@@ -42,7 +42,7 @@ func (k EventKind) String() string {
 type Event struct {
 	Ticket   Ticket
 	Kind     EventKind
-	Tag      uint64 // Talk.Tag of the request
+	Tag      uint64 // the request's Tag (Talk, Bark or QuestRequest)
 	NPCID    string
 	PlayerID string
 

@@ -161,8 +161,9 @@ type Talk struct {
 //
 // The contract, for a game developer:
 //
-//   - Submit (a player's line) and SubmitQuest (a quest) never block. It validates the request, assigns a Ticket and
-//     queues it, or returns an error at once: *npc.UnknownNPCError,
+//   - Submit (a player's line), SubmitBark (an NPC's ambient line) and
+//     SubmitQuest (a quest) never block. Each validates the request,
+//     assigns a Ticket and queues it, or returns an error at once: *npc.UnknownNPCError,
 //     *OverloadError when the queue of that priority is full, ErrClosed.
 //   - Every accepted request gets exactly one EventReply (or EventError),
 //     ready by its deadline: the last tick boundary that falls inside its
@@ -325,7 +326,8 @@ func (rt *Runtime) TickCount() uint64 { return rt.tickCount.Load() }
 // that answered with the floor; the winner delivers.
 type request struct {
 	ticket Ticket
-	// A request is a dialogue turn (agent set) or a quest (questReq set).
+	// A request is a dialogue turn or a bark (agent set; a bark's turn has
+	// a Trigger) or a quest (questReq set).
 	talk      Talk
 	agent     *npc.Agent
 	turn      npc.Turn
@@ -351,9 +353,6 @@ const (
 // Submit queues a talk request and returns its ticket. It never blocks
 // (beyond a mutex held for a few instructions); see Runtime for the errors.
 func (rt *Runtime) Submit(t Talk) (Ticket, error) {
-	if t.Priority >= numPriorities {
-		return 0, fmt.Errorf("hearth: priority %d: unknown", t.Priority)
-	}
 	switch {
 	case t.PlayerID == "":
 		return 0, errors.New("hearth: talk: player id is required")
@@ -363,8 +362,19 @@ func (rt *Runtime) Submit(t Talk) (Ticket, error) {
 		return 0, fmt.Errorf("hearth: talk: text is %d bytes; the limit is %d", len(t.Text), MaxTextBytes)
 	case !utf8.ValidString(t.Text) || !utf8.ValidString(t.PlayerName) || !utf8.ValidString(t.PlayerID):
 		return 0, errors.New("hearth: talk: text is not valid UTF-8")
+	}
+	return rt.submitTurn("talk", t, npc.Turn{PlayerID: t.PlayerID, PlayerName: t.PlayerName, Text: t.Text})
+}
+
+// submitTurn checks what talks and barks share (priority, budget, NPC),
+// then queues t's request at t.Priority with turn, which gets the
+// ticket's seed and the game time. what names the request in errors.
+func (rt *Runtime) submitTurn(what string, t Talk, turn npc.Turn) (Ticket, error) {
+	switch {
+	case t.Priority >= numPriorities:
+		return 0, fmt.Errorf("hearth: %s: priority %d: unknown", what, t.Priority)
 	case t.Budget < 0:
-		return 0, fmt.Errorf("hearth: talk: budget %v is negative", t.Budget)
+		return 0, fmt.Errorf("hearth: %s: budget %v is negative", what, t.Budget)
 	}
 	agent, err := rt.roster.Get(t.NPCID)
 	if err != nil {
@@ -376,13 +386,13 @@ func (rt *Runtime) Submit(t Talk) (Ticket, error) {
 	}
 	now := time.Now()
 	r := &request{talk: t, agent: agent, budget: budget, submitted: now}
-	gameTime := t.GameTime
-	if gameTime.IsZero() {
-		gameTime = now
+	turn.GameTime = t.GameTime
+	if turn.GameTime.IsZero() {
+		turn.GameTime = now
 	}
 	return rt.enqueue(r, t.Priority, func() {
-		r.turn = npc.Turn{PlayerID: t.PlayerID, PlayerName: t.PlayerName, Text: t.Text,
-			Seed: mixSeed(rt.opts.Seed, uint64(r.ticket)), GameTime: gameTime}
+		turn.Seed = mixSeed(rt.opts.Seed, uint64(r.ticket))
+		r.turn = turn
 	})
 }
 

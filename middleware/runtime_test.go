@@ -176,15 +176,25 @@ func stackWithSlowBackend(t *testing.T, opts middleware.Options) *middleware.Sta
 func TestFloorAnswersAtTheDeadline(t *testing.T) {
 	st := stackWithSlowBackend(t, middleware.Options{Workers: 1})
 	id := firstNPC(t, st).ID
-	tk, err := st.Runtime.Submit(middleware.Talk{NPCID: id, PlayerID: "p1", PlayerName: "Aria",
-		Text: "Tell me about the old mill.", Budget: 30 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := collect(t, st.Runtime, map[middleware.Ticket]bool{tk: true})
-	ev := log[len(log)-1]
-	if ev.Kind != middleware.EventReply || !ev.Floor || ev.Tier != inference.TierTemplate || ev.Text == "" {
-		t.Fatalf("want a floor reply from the template tier, got %+v", ev)
+	for name, submit := range map[string]func() (middleware.Ticket, error){
+		"talk": func() (middleware.Ticket, error) {
+			return st.Runtime.Submit(middleware.Talk{NPCID: id, PlayerID: "p1", PlayerName: "Aria",
+				Text: "Tell me about the old mill.", Budget: 30 * time.Millisecond})
+		},
+		"bark": func() (middleware.Ticket, error) {
+			return st.Runtime.SubmitBark(middleware.Bark{NPCID: id, PlayerID: "p1", Trigger: npc.TriggerProximity,
+				Budget: 30 * time.Millisecond})
+		},
+	} {
+		tk, err := submit()
+		if err != nil {
+			t.Fatal(err)
+		}
+		log := collect(t, st.Runtime, map[middleware.Ticket]bool{tk: true})
+		ev := log[len(log)-1]
+		if ev.Kind != middleware.EventReply || !ev.Floor || ev.Tier != inference.TierTemplate || ev.Text == "" {
+			t.Fatalf("%s: want a floor reply from the template tier, got %+v", name, ev)
+		}
 	}
 }
 
@@ -193,18 +203,9 @@ func TestOverloadIsTypedAndNonBlocking(t *testing.T) {
 	q[middleware.PriorityInteractive] = 2
 	st := stackWithSlowBackend(t, middleware.Options{Workers: 1, QueueSize: q})
 	id := firstNPC(t, st).ID
-	var overload *middleware.OverloadError
-	accepted := map[middleware.Ticket]bool{}
-	for i := 0; i < 10 && overload == nil; i++ {
-		tk, err := st.Runtime.Submit(middleware.Talk{NPCID: id, PlayerID: "p1", Text: "Tell me a story.", Budget: 2 * time.Second})
-		switch {
-		case err == nil:
-			accepted[tk] = true
-		case errors.As(err, &overload):
-		default:
-			t.Fatal(err)
-		}
-	}
+	overload, accepted := fillQueue(t, func() (middleware.Ticket, error) {
+		return st.Runtime.Submit(middleware.Talk{NPCID: id, PlayerID: "p1", Text: "Tell me a story.", Budget: 2 * time.Second})
+	})
 	if overload == nil || !errors.Is(overload, middleware.ErrOverloaded) || overload.Capacity != 2 {
 		t.Fatalf("want an *OverloadError for a queue of 2, got %v", overload)
 	}
@@ -214,6 +215,25 @@ func TestOverloadIsTypedAndNonBlocking(t *testing.T) {
 			t.Fatalf("accepted request failed: %v", ev.Err)
 		}
 	}
+}
+
+// fillQueue submits until a queue overflows (at most 10 times) and
+// returns the overload error (nil if none came) and the accepted tickets.
+func fillQueue(t *testing.T, submit func() (middleware.Ticket, error)) (*middleware.OverloadError, map[middleware.Ticket]bool) {
+	t.Helper()
+	var overload *middleware.OverloadError
+	accepted := map[middleware.Ticket]bool{}
+	for i := 0; i < 10 && overload == nil; i++ {
+		tk, err := submit()
+		switch {
+		case err == nil:
+			accepted[tk] = true
+		case errors.As(err, &overload):
+		default:
+			t.Fatal(err)
+		}
+	}
+	return overload, accepted
 }
 
 func TestSubmitQuestThroughTheRuntime(t *testing.T) {

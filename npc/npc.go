@@ -130,13 +130,20 @@ func (r *Roster) Definitions() []Definition {
 	return out
 }
 
-// Turn is one player line addressed to an NPC.
+// Turn is one player line addressed to an NPC, or, with Trigger set, an
+// ambient bark of the NPC's own.
 type Turn struct {
-	PlayerID   string    // required
+	PlayerID   string    // required, except for a bark ("" for a scheduled one)
 	PlayerName string    // "" when the client did not say; the NPC may remember it
-	Text       string    // the player's line
+	Text       string    // the player's line; unused by a bark
 	Seed       uint64    // per-turn seed: same seed, same reply on deterministic backends
 	GameTime   time.Time // zero means now
+	// Trigger, when set, makes the turn a bark: a one-liner the game asks
+	// of the NPC on an occasion (TriggerProximity, TriggerSchedule, or any
+	// trigger CheckTrigger accepts). A bark recalls no memory, is not
+	// remembered, and says the same to every player (its request carries
+	// an exact cache key over the NPC, the trigger and the lore).
+	Trigger string
 }
 
 // Reply is an agent's answer to a turn.
@@ -188,8 +195,12 @@ func (a *Agent) Respond(ctx context.Context, t Turn, sink inference.Sink) (Reply
 }
 
 // Prepare builds the inference request for a turn: intent, recalled
-// memories, knowledge-filtered lore and the rendered prompt.
+// memories, knowledge-filtered lore and the rendered prompt. For a bark
+// (t.Trigger set) it recalls nothing: see Turn.Trigger.
 func (a *Agent) Prepare(ctx context.Context, t Turn) (*inference.Request, inference.PromptRef, error) {
+	if t.Trigger != "" {
+		return a.prepareBark(ctx, t)
+	}
 	if t.PlayerID == "" {
 		return nil, inference.PromptRef{}, errors.New("npc: turn without a player id")
 	}
@@ -249,6 +260,9 @@ func (a *Agent) Prepare(ctx context.Context, t Turn) (*inference.Request, infere
 // the disk nor the lore index: the runtime calls it when a deadline arrives
 // before a better reply.
 func (a *Agent) Floor(t Turn) Reply {
+	if t.Trigger != "" {
+		return a.floorBark(t)
+	}
 	name := t.PlayerName
 	returning := false
 	a.namesMu.RLock()
@@ -266,8 +280,12 @@ func (a *Agent) Floor(t Turn) Reply {
 
 // Remember appends the turn and the reply the player received to the NPC's
 // memory stream for that player, in one write. It returns the store's error
-// (for example a full disk); the conversation can go on without it.
+// (for example a full disk); the conversation can go on without it. A
+// bark (t.Trigger set) is not remembered: it writes nothing.
 func (a *Agent) Remember(t Turn, r Reply) error {
+	if t.Trigger != "" {
+		return nil
+	}
 	now := t.GameTime
 	if now.IsZero() {
 		now = time.Now()
@@ -311,6 +329,7 @@ type promptData struct {
 	UserText   string
 	Facts      []inference.Fact
 	Memories   []inference.Memory
+	Occasion   string // npc.bark: what set the bark off, in words
 }
 
 // ClassifyIntent tells a greeting or a farewell from any other line by its

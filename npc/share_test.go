@@ -1,9 +1,7 @@
 package npc_test
 
 import (
-	"context"
 	"testing"
-	"time"
 
 	"github.com/hearth-ai/hearth/npc"
 )
@@ -14,13 +12,7 @@ import (
 // greeting, a question about the past and a question their history bears
 // on do not.
 func TestShareablePolicy(t *testing.T) {
-	f := newFixture(t, t.TempDir())
-	a, err := f.roster.Get(f.roster.Definitions()[0].ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
+	a, ctx := firstAgent(t)
 	prepare := func(player, name, text string) (key string, memories int) {
 		t.Helper()
 		req, _, err := a.Prepare(ctx, npc.Turn{PlayerID: player, PlayerName: name, Text: text})

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hearth-ai/hearth/inference"
 	"github.com/hearth-ai/hearth/quest"
 )
 
@@ -573,7 +574,7 @@ func (s *Sim) result(tick int, r *Request, o *Response) {
 		if o.OnTime {
 			s.res.OnTime++
 		}
-		s.emit(tick, p, r.NPC, "reply/"+o.Tier, o.Text)
+		s.emit(tick, p, r.NPC, "reply/"+composer(o), o.Text)
 	case RequestQuest:
 		s.res.Answered++
 		if o.OnTime {
@@ -635,4 +636,17 @@ func errText(err error) string {
 		s = s[:i]
 	}
 	return s
+}
+
+// composer is what the event log records as a reply's source: the tier,
+// or for a line served by the response cache, the backend that composed
+// it ("cache:template" → "template"). Which of two identical requests in
+// one step fills the cache and which one hits it depends on worker timing,
+// so "cache" would make the log's hash vary between runs; the text does
+// not (the cache key seeds generation).
+func composer(o *Response) string {
+	if o.Tier == string(inference.TierCache) {
+		return strings.TrimPrefix(o.Backend, "cache:")
+	}
+	return o.Tier
 }

@@ -69,10 +69,11 @@ type Response struct {
 	Err error // the request failed (the log records the error)
 
 	// RequestTalk
-	Text   string
-	Tier   string
-	Floor  bool
-	OnTime bool
+	Text    string
+	Tier    string
+	Backend string
+	Floor   bool
+	OnTime  bool
 
 	Offer   *Offer   // RequestQuest
 	Updates []Update // RequestAccept and RequestEvent
@@ -234,7 +235,7 @@ func (t *InProcess) Do(ctx context.Context, now time.Time, reqs []Request, out [
 			}
 			delete(t.pending, ev.Ticket)
 			o := &out[i]
-			o.Tier, o.Floor, o.OnTime = string(ev.Tier), ev.Floor, ev.OnTime
+			o.Tier, o.Backend, o.Floor, o.OnTime = string(ev.Tier), ev.Backend, ev.Floor, ev.OnTime
 			switch ev.Kind {
 			case middleware.EventReply:
 				o.Text = ev.Text

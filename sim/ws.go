@@ -119,7 +119,7 @@ func (t *WebSocket) do(ctx context.Context, r *Request) Response {
 		if err != nil {
 			return Response{Err: err}
 		}
-		return Response{Text: rep.Text, Tier: rep.Tier, Floor: rep.Floor, OnTime: rep.OnTime}
+		return Response{Text: rep.Text, Tier: rep.Tier, Backend: rep.Backend, Floor: rep.Floor, OnTime: rep.OnTime}
 	case RequestQuest:
 		of, err := c.RequestQuest(ctx, protocol.QuestRequest{Level: uint32(r.Quest.Level), Location: r.Quest.Location,
 			Motivation: string(r.Quest.Motivation), Giver: r.Quest.Giver, Seed: r.Quest.Seed, After: r.Quest.After,

@@ -137,7 +137,7 @@ type Options struct {
 	OnQuestUpdate func(protocol.QuestUpdate)
 }
 
-// Reply is the final answer to a talk: the server's dialogue.done, plus what
+// Reply is the final answer to a talk or a bark: the server's dialogue.done, plus what
 // the client saw on the way.
 type Reply struct {
 	protocol.DialogueDone
@@ -270,7 +270,28 @@ func (c *Client) Subprotocol() string { return c.codec.Subprotocol() }
 // ctx.Err() and the server's late replies are dropped (or passed to
 // Options.OnMessage). Talk may be called from many goroutines at once.
 func (c *Client) Talk(ctx context.Context, npcID, text string, budgetMS uint32, onDelta func(protocol.DialogueDelta)) (Reply, error) {
-	req := protocol.Talk{NPCID: npcID, Text: text, BudgetMS: budgetMS}
+	return c.dialogue(ctx, protocol.Talk{NPCID: npcID, Text: text, BudgetMS: budgetMS}, onDelta)
+}
+
+// Bark asks NPC npcID for an ambient one-liner because this client's
+// player came near it (trigger protocol.TriggerProximity) or on the NPC's
+// schedule (protocol.TriggerSchedule), and waits for the line, which comes
+// as a talk's reply does (its deltas are not passed on). budgetMS is as
+// for Talk. The NPC does not remember a bark, and players near the same
+// NPC may hear the same line (Reply.Tier "cache"). Errors are Talk's; a
+// trigger that is not 1..protocol.MaxTriggerBytes of a-z, 0-9, '-' and '_'
+// fails locally with bad_request. Bark may be called from many goroutines
+// at once.
+func (c *Client) Bark(ctx context.Context, npcID, trigger string, budgetMS uint32) (Reply, error) {
+	return c.dialogue(ctx, protocol.Bark{NPCID: npcID, Trigger: trigger, BudgetMS: budgetMS}, nil)
+}
+
+// dialogue validates and sends req (a talk or a bark) and collects its
+// deltas and done.
+func (c *Client) dialogue(ctx context.Context, req interface {
+	protocol.Message
+	protocol.Validator
+}, onDelta func(protocol.DialogueDelta)) (Reply, error) {
 	if err := req.Validate(); err != nil {
 		return Reply{}, err
 	}

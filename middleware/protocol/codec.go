@@ -134,7 +134,7 @@ func jsonPayloadError(typ string, err error) *Error {
 }
 
 // Message decodes the payload into the type that matches f.Type and returns
-// it as a value: [Hello], [Talk], [Ping], [Welcome], [DialogueDelta],
+// it as a value: [Hello], [Talk], [Bark], [Ping], [Welcome], [DialogueDelta],
 // [DialogueDone], [ErrorPayload], [Pong], [QuestRequest], [QuestOffer],
 // [QuestAccept], [QuestAbandon], [WorldEvent], [WorldAck], [QuestUpdate] or
 // [QuestLog]. Payloads with a Validate method are validated as by
@@ -147,6 +147,8 @@ func (f *Frame) Message() (Message, error) {
 		return decodeAs[Hello](f)
 	case TypeTalk:
 		return decodeAs[Talk](f)
+	case TypeBark:
+		return decodeAs[Bark](f)
 	case TypePing:
 		return decodeAs[Ping](f)
 	case TypeWelcome:
@@ -246,6 +248,8 @@ func internType(b []byte) string {
 		return TypeHello
 	case TypeTalk:
 		return TypeTalk
+	case TypeBark:
+		return TypeBark
 	case TypePing:
 		return TypePing
 	case TypeWelcome:

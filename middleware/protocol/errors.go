@@ -27,9 +27,10 @@ const (
 	CodeBadRequest = "bad_request"
 	// CodeUnsupportedVersion: the envelope's "v" is not [Version].
 	CodeUnsupportedVersion = "unsupported_version"
-	// CodeNotHello: a talk arrived before the session's hello.
+	// CodeNotHello: a talk, bark or quest message arrived before the
+	// session's hello.
 	CodeNotHello = "not_hello"
-	// CodeUnknownNPC: talk named an npc_id the server does not host. The
+	// CodeUnknownNPC: talk or bark named an npc_id the server does not host. The
 	// welcome message lists the NPCs that exist.
 	CodeUnknownNPC = "unknown_npc"
 	// CodeOverloaded: the server's request queue is full; nothing was queued.

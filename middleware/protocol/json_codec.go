@@ -253,12 +253,7 @@ func (m Hello) appendJSON(b []byte) []byte {
 }
 
 func (m Talk) appendJSON(b []byte) []byte {
-	b = jsAppendKV(append(b, '{'), "npc_id", m.NPCID, true)
-	b = jsAppendKV(b, "text", m.Text, false)
-	if m.BudgetMS != 0 {
-		b = strconv.AppendUint(jsAppendKey(b, "budget_ms", false), uint64(m.BudgetMS), 10)
-	}
-	return append(b, '}')
+	return jsAppendNPCRequest(b, m.NPCID, "text", m.Text, m.BudgetMS)
 }
 
 func (m Ping) appendJSON(b []byte) []byte {

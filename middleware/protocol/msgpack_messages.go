@@ -17,18 +17,8 @@ func (m *Hello) decodeField(r *mpReader, key []byte) (err *Error) {
 	return err
 }
 
-func (m *Talk) decodeField(r *mpReader, key []byte) (err *Error) {
-	switch string(key) {
-	case "npc_id":
-		m.NPCID, err = r.str("talk.npc_id")
-	case "text":
-		m.Text, err = r.str("talk.text")
-	case "budget_ms":
-		m.BudgetMS, err = r.uint32("talk.budget_ms")
-	default:
-		err = r.skip()
-	}
-	return err
+func (m *Talk) decodeField(r *mpReader, key []byte) *Error {
+	return decodeNPCRequest(r, key, "talk", "text", &m.NPCID, &m.Text, &m.BudgetMS)
 }
 
 func (m *Ping) decodeField(r *mpReader, key []byte) (err *Error) {
@@ -166,13 +156,7 @@ func (m Hello) appendMsgpack(b []byte) []byte {
 }
 
 func (m Talk) appendMsgpack(b []byte) []byte {
-	b = mpAppendMapHeader(b, 2+boolInt(m.BudgetMS != 0))
-	b = mpAppendKV(b, "npc_id", m.NPCID)
-	b = mpAppendKV(b, "text", m.Text)
-	if m.BudgetMS != 0 {
-		b = mpAppendUint(mpAppendStr(b, "budget_ms"), uint64(m.BudgetMS))
-	}
-	return b
+	return mpAppendNPCRequest(b, m.NPCID, "text", m.Text, m.BudgetMS)
 }
 
 func (m Ping) appendMsgpack(b []byte) []byte {

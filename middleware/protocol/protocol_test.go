@@ -37,6 +37,8 @@ func samples() []sample {
 		{"talk", Header{ID: 3}, Talk{NPCID: "smith", Text: "Any work for me?"}},
 		{"talk budget", Header{ID: 300}, Talk{NPCID: "smith", Text: strings.Repeat("é", 1000), BudgetMS: 250}},
 		{"talk escapes", Header{ID: math.MaxUint32 + 1}, Talk{NPCID: "s", Text: "quote\" back\\ nl\n tab\t ctl\x01 \u2028 <&> 🐉"}},
+		{"bark", Header{ID: 30}, Bark{NPCID: "smith", Trigger: TriggerProximity}},
+		{"bark budget", Header{ID: 31}, Bark{NPCID: "smith", Trigger: "dawn_market-2", BudgetMS: 120}},
 		{"ping", Header{ID: 4}, Ping{TMS: 1700000000123}},
 		{"ping negative", Header{ID: 5}, Ping{TMS: -40000}},
 		{"ping min", Header{ID: 6}, Ping{TMS: math.MinInt64}},
@@ -394,6 +396,13 @@ func TestPayloadErrors(t *testing.T) {
 		{"talk empty text", TypeTalk, map[string]any{"npc_id": "a", "text": ""}, CodeBadRequest, "talk.text"},
 		{"talk long text", TypeTalk, map[string]any{"npc_id": "a", "text": strings.Repeat("x", MaxTalkTextBytes+1)}, CodeBadRequest, "talk.text"},
 		{"talk long npc", TypeTalk, map[string]any{"npc_id": strings.Repeat("n", MaxIDBytes+1), "text": "x"}, CodeBadRequest, "talk.npc_id"},
+		{"bark missing npc", TypeBark, map[string]any{"trigger": "schedule"}, CodeBadRequest, "bark.npc_id"},
+		{"bark missing trigger", TypeBark, map[string]any{"npc_id": "a"}, CodeBadRequest, "bark.trigger"},
+		{"bark long trigger", TypeBark, map[string]any{"npc_id": "a", "trigger": strings.Repeat("t", MaxTriggerBytes+1)}, CodeBadRequest, "bark.trigger"},
+		{"bark trigger with space", TypeBark, map[string]any{"npc_id": "a", "trigger": "came near"}, CodeBadRequest, "bark.trigger"},
+		{"bark trigger upper case", TypeBark, map[string]any{"npc_id": "a", "trigger": "Proximity"}, CodeBadRequest, "bark.trigger"},
+		{"bark trigger not string", TypeBark, map[string]any{"npc_id": "a", "trigger": 7}, CodeBadFrame, "bark.trigger"},
+		{"bark budget negative", TypeBark, map[string]any{"npc_id": "a", "trigger": "schedule", "budget_ms": -1}, CodeBadFrame, "budget_ms"},
 		{"hello missing player", TypeHello, map[string]any{"player_name": "A"}, CodeBadRequest, "hello.player_id"},
 		{"hello long name", TypeHello, map[string]any{"player_id": "p", "player_name": strings.Repeat("x", MaxNameBytes+1)}, CodeBadRequest, "hello.player_name"},
 		{"hello long client", TypeHello, map[string]any{"player_id": "p", "client": strings.Repeat("x", MaxNameBytes+1)}, CodeBadRequest, "hello.client"},
@@ -482,6 +491,8 @@ func TestValidate(t *testing.T) {
 	ok := []Validator{
 		Hello{PlayerID: strings.Repeat("p", MaxIDBytes), PlayerName: strings.Repeat("n", MaxNameBytes)},
 		Talk{NPCID: "n", Text: strings.Repeat("t", MaxTalkTextBytes)},
+		Bark{NPCID: "n", Trigger: strings.Repeat("t", MaxTriggerBytes)},
+		Bark{NPCID: "n", Trigger: TriggerSchedule},
 		Ping{},
 	}
 	for _, v := range ok {
@@ -491,6 +502,9 @@ func TestValidate(t *testing.T) {
 	}
 	if err := (Talk{NPCID: "n", Text: "\xff"}).Validate(); CodeOf(err) != CodeInvalidUTF8 {
 		t.Errorf("invalid UTF-8 text: %v", err)
+	}
+	if err := (Bark{NPCID: "n", Trigger: "\xff"}).Validate(); CodeOf(err) != CodeInvalidUTF8 {
+		t.Errorf("invalid UTF-8 trigger: %v", err)
 	}
 	if err := (Hello{}).Validate(); CodeOf(err) != CodeBadRequest || !strings.Contains(err.Error(), "hello.player_id") {
 		t.Errorf("empty hello: %v", err)

@@ -172,6 +172,8 @@ func (c *conn) dispatch(data []byte) {
 		c.hello(f.ID, m)
 	case protocol.Talk:
 		c.talk(f.ID, m)
+	case protocol.Bark:
+		c.bark(f.ID, m)
 	case protocol.Ping:
 		c.send(protocol.Header{ID: f.ID, Tick: c.s.tick.Load()}, protocol.Pong{TMS: m.TMS})
 	case protocol.QuestRequest:
@@ -187,7 +189,7 @@ func (c *conn) dispatch(data []byte) {
 	default: // a server→client type sent by a client
 		c.s.metrics.badFrames.WithLabelValues(protocol.CodeUnknownType).Inc()
 		c.sendError(f.ID, protocol.CodeUnknownType, fmt.Sprintf("message type %q is sent by servers; clients send "+
-			"hello, talk, ping, quest.request, quest.accept, quest.abandon, quest.log and world.event", f.Type))
+			"hello, talk, bark, ping, quest.request, quest.accept, quest.abandon, quest.log and world.event", f.Type))
 	}
 }
 
@@ -217,16 +219,35 @@ func (c *conn) hello(id uint64, m protocol.Hello) {
 }
 
 func (c *conn) talk(id uint64, m protocol.Talk) {
+	c.submit(id, "talk", m.BudgetMS, func(tag uint64, budget time.Duration) (middleware.Ticket, error) {
+		return c.s.rt.Submit(middleware.Talk{NPCID: m.NPCID, PlayerID: c.playerID, PlayerName: c.playerName,
+			Text: m.Text, Priority: middleware.PriorityInteractive, Budget: budget, Tag: tag})
+	})
+}
+
+// bark asks the runtime for an NPC's ambient line, said because this
+// connection's player came near or on the NPC's schedule; it is answered
+// like a talk (dialogue.delta*, dialogue.done).
+func (c *conn) bark(id uint64, m protocol.Bark) {
+	c.submit(id, "bark", m.BudgetMS, func(tag uint64, budget time.Duration) (middleware.Ticket, error) {
+		return c.s.rt.SubmitBark(middleware.Bark{NPCID: m.NPCID, PlayerID: c.playerID, Trigger: m.Trigger,
+			Budget: budget, Tag: tag})
+	})
+}
+
+// submit routes the answer of a dialogue request (talk, bark) to this
+// connection under a fresh tag and submits it with the clamped budget;
+// a refused submission is answered at once with its error code.
+func (c *conn) submit(id uint64, what string, budgetMS uint32, submit func(tag uint64, budget time.Duration) (middleware.Ticket, error)) {
 	if c.playerID == "" {
-		c.sendError(id, protocol.CodeNotHello, "send hello with your player_id before talk")
+		c.sendError(id, protocol.CodeNotHello, "send hello with your player_id before "+what)
 		return
 	}
-	budget := time.Duration(m.BudgetMS) * time.Millisecond
+	budget := time.Duration(budgetMS) * time.Millisecond
 	budget = min(budget, c.s.opts.MaxBudget)
 	tag := c.s.nextTag.Add(1)
 	c.s.routes.Store(tag, route{c: c, id: id})
-	_, err := c.s.rt.Submit(middleware.Talk{NPCID: m.NPCID, PlayerID: c.playerID, PlayerName: c.playerName,
-		Text: m.Text, Priority: middleware.PriorityInteractive, Budget: budget, Tag: tag})
+	_, err := submit(tag, budget)
 	if err == nil {
 		return
 	}

@@ -4,7 +4,8 @@
 // A request's path through this package, file by file: conn.go accepts the
 // upgrade and runs one read pump and one write pump per connection; the read
 // pump decodes a frame and dispatches it by message type; talk becomes a
-// Runtime.Submit and quest.request a Runtime.SubmitQuest; the runtime's
+// Runtime.Submit, bark a Runtime.SubmitBark and quest.request a
+// Runtime.SubmitQuest; the runtime's
 // events come back through Server.Run (replies and quest offers, at tick
 // boundaries) or the delta stream (as they are produced) and are routed to
 // the connection that asked. quest.go handles the quest messages that call
@@ -47,7 +48,7 @@ type Options struct {
 	// PingInterval is how often the server pings each client; a client
 	// silent for 3 intervals is dropped. Default 15 s.
 	PingInterval time.Duration
-	// MaxBudget clamps a talk's budget_ms. Default 10 s.
+	// MaxBudget clamps a talk's or bark's budget_ms. Default 10 s.
 	MaxBudget time.Duration
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
@@ -124,7 +125,7 @@ type Server struct {
 
 type route struct {
 	c  *conn
-	id uint64 // the talk's or quest.request's envelope id
+	id uint64 // the talk's, bark's or quest.request's envelope id
 
 	quest bool // a quest.request: the answer is a quest.offer
 	level int  // quest.request's level, kept with the offer for quest.accept
