@@ -49,9 +49,9 @@ func asksAboutPast(text string) bool {
 	return false
 }
 
-// anyRelevant reports whether any memory bears on a line with the given
-// content terms: contains at least half of them (both forms of a plural
-// count once). One shared word is not enough — an NPC's past answers are
+// anyRelevant reports whether any of the player's own remembered lines
+// bears on a line with the given content terms: contains at least half of
+// them (both forms of a plural count once). One shared word is not enough — an NPC's past answers are
 // full of place names, so "the forest" would tie every later question to
 // them — while a memory of the same question, or of its topic, passes.
 func anyRelevant(mems []memory, terms map[string]bool) bool {
@@ -65,6 +65,12 @@ func anyRelevant(mems []memory, terms map[string]bool) bool {
 		return false
 	}
 	for i := range mems {
+		if mems[i].rec.Speaker == "npc" {
+			// The NPC's own past answers came from lore, which a new
+			// answer is grounded in anyway; what makes a question personal
+			// is what the player said.
+			continue
+		}
 		shared := 0
 		for _, w := range mems[i].terms {
 			if terms[w] || terms[strings.TrimSuffix(w, "s")] {
