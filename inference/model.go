@@ -142,6 +142,10 @@ type Info struct {
 	// estimate before it has observed the backend.
 	ExpectedTTFT            time.Duration
 	ExpectedTokensPerSecond float64
+	// MaxInFlight caps the attempts the Router runs on this backend at
+	// once (a GPU server's batch, a provider's concurrency limit); beyond
+	// it the Router passes the request to the next tier. 0: no cap.
+	MaxInFlight int
 }
 
 // Model is a text generation backend. Generate streams deltas to sink (which

@@ -51,6 +51,16 @@ type RouterOptions struct {
 	// a Request.CacheKey, and filled with their answers (DESIGN §4: the
 	// response cache is the fastest tier). Nil disables caching.
 	Cache *ResponseCache
+
+	// BreakerFailures consecutive failed attempts (errors, malformed
+	// output, timeouts) open a backend's circuit: it gets no calls until
+	// BreakerCooldown has passed, then one probe at a time; a probe that
+	// fails doubles the cooldown, up to BreakerMaxCooldown. Defaults
+	// DefaultBreakerFailures, DefaultBreakerCooldown and
+	// DefaultBreakerMaxCooldown; negative values are invalid.
+	BreakerFailures    int
+	BreakerCooldown    time.Duration
+	BreakerMaxCooldown time.Duration
 }
 
 // BackendStats is a snapshot of what the Router knows about one backend.
@@ -74,6 +84,10 @@ type BackendStats struct {
 	Skips          uint64 // requests where it was not tried: predicted not to fit
 	FloorFallbacks uint64 // requests where it was tried first and the floor answered
 	InFlight       int64  // attempts running now, including abandoned ones not yet returned
+
+	Circuit      string // CircuitClosed, CircuitOpen or CircuitHalfOpen
+	CircuitOpens uint64 // times the circuit has opened
+	Rejects      uint64 // requests where it was not tried: circuit open or Info.MaxInFlight reached
 }
 
 // Router answers every request inside its deadline by choosing, per
@@ -103,8 +117,9 @@ type backend struct {
 	ttft *quantileEstimator // nanoseconds
 	tok  *quantileEstimator // nanoseconds per token
 
-	calls, errors, timeouts, skips, floorFallbacks atomic.Uint64
-	inFlight                                       atomic.Int64
+	calls, errors, timeouts, skips, floorFallbacks, rejects atomic.Uint64
+	inFlight                                                atomic.Int64
+	breaker                                                 *breaker
 }
 
 // NewRouter returns a Router over backends with floor as the last resort.
@@ -127,6 +142,19 @@ func NewRouter(floor Model, backends []Model, opts RouterOptions) (*Router, erro
 	}
 	if !(opts.FitQuantile > 0 && opts.FitQuantile < 1) {
 		return nil, fmt.Errorf("inference: NewRouter: RouterOptions.FitQuantile is %v; it must be in (0, 1)", opts.FitQuantile)
+	}
+	if opts.BreakerFailures < 0 || opts.BreakerCooldown < 0 || opts.BreakerMaxCooldown < 0 {
+		return nil, fmt.Errorf("inference: NewRouter: breaker options (%d failures, cooldown %v, max %v) must not be negative",
+			opts.BreakerFailures, opts.BreakerCooldown, opts.BreakerMaxCooldown)
+	}
+	if opts.BreakerFailures == 0 {
+		opts.BreakerFailures = DefaultBreakerFailures
+	}
+	if opts.BreakerCooldown == 0 {
+		opts.BreakerCooldown = DefaultBreakerCooldown
+	}
+	if opts.BreakerMaxCooldown == 0 {
+		opts.BreakerMaxCooldown = max(DefaultBreakerMaxCooldown, opts.BreakerCooldown)
 	}
 	qs := []float64{0.5, 0.9, opts.FitQuantile}
 	slices.Sort(qs)
@@ -151,7 +179,9 @@ func NewRouter(floor Model, backends []Model, opts RouterOptions) (*Router, erro
 			return nil, fmt.Errorf("inference: NewRouter: backends[%d]: duplicate backend name %q", i, inf.Name)
 		}
 		seen[inf.Name] = true
-		r.backends = append(r.backends, newBackend(m, inf, qs))
+		b := newBackend(m, inf, qs)
+		b.breaker = newBreaker(opts.BreakerFailures, opts.BreakerCooldown, opts.BreakerMaxCooldown)
+		r.backends = append(r.backends, b)
 	}
 	slices.SortStableFunc(r.backends, func(a, b *backend) int { return b.info.Quality - a.info.Quality })
 	return r, nil
@@ -205,6 +235,11 @@ func (r *Router) stats(b *backend) BackendStats {
 		Skips:          b.skips.Load(),
 		FloorFallbacks: b.floorFallbacks.Load(),
 		InFlight:       b.inFlight.Load(),
+		Rejects:        b.rejects.Load(),
+		Circuit:        CircuitClosed,
+	}
+	if b.breaker != nil {
+		st.Circuit, st.CircuitOpens = b.breaker.snapshot()
 	}
 	if perTok := b.tok.quantile(r.iP50); perTok > 0 {
 		st.TokensPerSecond = float64(time.Second) / perTok
@@ -313,6 +348,10 @@ func (r *Router) Generate(ctx context.Context, req *Request, sink Sink) (Result,
 			b.skips.Add(1)
 			continue
 		}
+		if !b.admit(time.Now()) {
+			b.rejects.Add(1)
+			continue
+		}
 		if first == nil {
 			first = b
 		}
@@ -353,12 +392,34 @@ func (r *Router) Generate(ctx context.Context, req *Request, sink Sink) (Result,
 	return r.finish(res, start), err
 }
 
+// admit reserves an attempt on b: it refuses when b already runs
+// Info.MaxInFlight attempts (abandoned ones included, so a server that
+// hangs fills its slots) or its circuit is open. An admitted attempt is
+// counted in flight; the attempt's goroutine releases it.
+func (b *backend) admit(now time.Time) bool {
+	for limit := int64(b.info.MaxInFlight); ; {
+		n := b.inFlight.Load()
+		if limit > 0 && n >= limit {
+			return false
+		}
+		if b.inFlight.CompareAndSwap(n, n+1) {
+			break
+		}
+	}
+	if !b.breaker.allow(now) {
+		b.inFlight.Add(-1)
+		return false
+	}
+	return true
+}
+
 // bestFit is the quality of the best backend predicted to answer req
-// before deadline, or the floor's when none is.
+// before deadline whose circuit is not open, or the floor's when none is.
 func (r *Router) bestFit(req *Request, deadline time.Time) int {
-	remaining := time.Until(deadline)
+	now := time.Now()
+	remaining := deadline.Sub(now)
 	for _, b := range r.backends {
-		if r.predict(b, req) <= remaining {
+		if r.predict(b, req) <= remaining && !b.breaker.closedTo(now) {
 			return b.info.Quality
 		}
 	}
@@ -384,8 +445,7 @@ func (r *Router) finish(res Result, start time.Time) Result {
 func (r *Router) attempt(ctx context.Context, b *backend, deadline time.Time, req *Request, sink Sink) (Result, bool) {
 	actx, cancel := context.WithDeadline(ctx, deadline)
 	a := &attempt{sink: sink, cancel: cancel, start: time.Now(), done: make(chan struct{})}
-	b.calls.Add(1)
-	b.inFlight.Add(1)
+	b.calls.Add(1) // admit has counted it in flight
 	go func() {
 		defer close(a.done)
 		defer b.inFlight.Add(-1)
@@ -435,9 +495,15 @@ func (r *Router) attempt(ctx context.Context, b *backend, deadline time.Time, re
 		} else {
 			res.TTFT = res.Latency
 		}
+		b.breaker.success()
 		return res, true
 	}
 
+	if ctx.Err() == context.Canceled {
+		b.breaker.abandon()
+	} else {
+		b.breaker.failure(now)
+	}
 	switch {
 	case ctx.Err() == context.Canceled:
 		// The caller gave up; not the backend's fault, nothing learned.
