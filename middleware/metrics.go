@@ -11,6 +11,7 @@ type Metrics struct {
 	overloaded *prometheus.CounterVec   // by priority
 	replies    *prometheus.CounterVec   // by tier, floor, on_time
 	latency    *prometheus.HistogramVec // ready latency in ms, by tier
+	cost       *prometheus.CounterVec   // USD, by tier
 }
 
 func newMetrics() *Metrics {
@@ -29,12 +30,15 @@ func newMetrics() *Metrics {
 			Help:    "Time from Submit to the reply being ready, in milliseconds.",
 			Buckets: []float64{0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 40, 45, 50, 75, 100, 250, 1000},
 		}, []string{"tier"}),
+		cost: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hearth_runtime_cost_usd_total", Help: "What the answering backends charged for delivered replies, in US dollars.",
+		}, []string{"tier"}),
 	}
 }
 
 // Register registers every collector with reg.
 func (m *Metrics) Register(reg prometheus.Registerer) error {
-	for _, c := range []prometheus.Collector{m.submitted, m.overloaded, m.replies, m.latency} {
+	for _, c := range []prometheus.Collector{m.submitted, m.overloaded, m.replies, m.latency, m.cost} {
 		if err := reg.Register(c); err != nil {
 			return err
 		}
@@ -46,6 +50,9 @@ func (m *Metrics) observe(ev Event) {
 	tier := string(ev.Tier)
 	m.replies.WithLabelValues(tier, boolLabel(ev.Floor), boolLabel(ev.OnTime)).Inc()
 	m.latency.WithLabelValues(tier).Observe(float64(ev.Latency) / 1e6)
+	if ev.CostUSD > 0 {
+		m.cost.WithLabelValues(tier).Add(ev.CostUSD)
+	}
 }
 
 func boolLabel(b bool) string {

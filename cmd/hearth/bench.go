@@ -15,7 +15,9 @@ import (
 	"time"
 
 	"github.com/hearth-ai/hearth/bench"
+	"github.com/hearth-ai/hearth/inference"
 	"github.com/hearth-ai/hearth/middleware/server"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 func cmdBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
@@ -110,7 +112,8 @@ func loopbackServer(ctx context.Context, sf *stackFlags, stdout, stderr io.Write
 	if err != nil {
 		return "", nil, err
 	}
-	srv, err := server.New(st.Runtime, server.Options{Logger: logger, Quests: st.QuestLog})
+	srv, err := server.New(st.Runtime, server.Options{Logger: logger, Quests: st.QuestLog,
+		Collectors: []prometheus.Collector{inference.NewCollector(st.Router, st.Cache)}})
 	if err != nil {
 		st.Close()
 		return "", nil, err

@@ -8,8 +8,10 @@ import (
 	"net"
 	"time"
 
+	"github.com/hearth-ai/hearth/inference"
 	"github.com/hearth-ai/hearth/middleware"
 	"github.com/hearth-ai/hearth/middleware/server"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
@@ -36,7 +38,8 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		return err
 	}
 	defer st.Close()
-	srv, err := server.New(st.Runtime, server.Options{Logger: logger, SendQueue: *sendQueue, Quests: st.QuestLog})
+	srv, err := server.New(st.Runtime, server.Options{Logger: logger, SendQueue: *sendQueue, Quests: st.QuestLog,
+		Collectors: []prometheus.Collector{inference.NewCollector(st.Router, st.Cache)}})
 	if err != nil {
 		return err
 	}

@@ -62,6 +62,9 @@ type Options struct {
 	// calls the tracker, which writes to the store, only from connections'
 	// read pumps, never from the tick.
 	Quests *quest.Tracker
+	// Collectors are more Prometheus collectors served on /metrics beside
+	// the runtime's, e.g. inference.NewCollector(stack.Router, stack.Cache).
+	Collectors []prometheus.Collector
 }
 
 func (o *Options) fill() error {
@@ -153,6 +156,11 @@ func New(rt *middleware.Runtime, opts Options) (*Server, error) {
 	}
 	if err := rt.Metrics().Register(s.registry); err != nil {
 		return nil, err
+	}
+	for _, c := range opts.Collectors {
+		if err := s.registry.Register(c); err != nil {
+			return nil, fmt.Errorf("server: register metrics: %w", err)
+		}
 	}
 	if err := s.metrics.register(s.registry, s); err != nil {
 		return nil, err

@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/goleak"
 
+	"github.com/hearth-ai/hearth/inference"
 	"github.com/hearth-ai/hearth/middleware"
 	"github.com/hearth-ai/hearth/middleware/client"
 	"github.com/hearth-ai/hearth/middleware/protocol"
@@ -51,6 +53,9 @@ func launch(t *testing.T, dir string, opts server.Options, withQuests bool) *tes
 	}
 	if withQuests && opts.Quests == nil {
 		opts.Quests = st.QuestLog
+	}
+	if opts.Collectors == nil {
+		opts.Collectors = []prometheus.Collector{inference.NewCollector(st.Router, st.Cache)}
 	}
 	srv, err := server.New(st.Runtime, opts)
 	if err != nil {
@@ -380,10 +385,13 @@ func TestHealthAndMetrics(t *testing.T) {
 	if _, err := c.Talk(context.Background(), c.Welcome().NPCs[0].ID, "Hello!", 0, nil); err != nil {
 		t.Fatal(err)
 	}
-	for path, want := range map[string]string{
-		"/healthz": `"status":"ok"`,
-		"/metrics": `hearth_runtime_replies_total{floor="false",on_time="true",tier="template"}`,
+	for _, c := range []struct{ path, want string }{
+		{"/healthz", `"status":"ok"`},
+		{"/metrics", `hearth_runtime_replies_total{floor="false",on_time="true",tier="template"}`},
+		// The greeting of a first meeting is shareable: one lookup, a miss.
+		{"/metrics", "hearth_cache_misses_total 1"},
 	} {
+		path, want := c.path, c.want
 		resp, err := http.Get(httpURL + path)
 		if err != nil {
 			t.Fatal(err)
