@@ -1,11 +1,11 @@
 // Package lore is Hearth's knowledge of a game world: it ingests lore
 // documents, keeps the registry of the entities they declare, and answers
-// keyword searches under per-NPC knowledge filters.
+// keyword, vector and hybrid searches under per-NPC knowledge filters.
 //
 // A Library is opened on a store, fed one folder per source, and searched:
 //
 //	st, _ := store.Open(store.DefaultOptions("data"))
-//	lib, _ := lore.Open(st, logger)
+//	lib, _ := lore.OpenWith(ctx, st, logger, lore.Options{LSA: true})
 //	rep, err := lib.IngestDir(ctx, "village", "content/lore") // incremental: unchanged files are skipped
 //	hits := lib.Search("who forges horseshoes?", 5, lore.Filter{Regions: []string{"millbrook"}})
 //	smith := lib.Entities().Lookup("Brenna's") // registry, case- and possessive-tolerant
@@ -26,12 +26,26 @@
 //	  - {id: millbrook-forge, type: place, name: The Forge}
 //	---
 //
-// Markdown is chunked along its headings (# to ####); each chunk keeps its
-// heading path, and sections over about 350 words are split at paragraph
-// boundaries, keeping tables and lists whole where they fit. Chunks are
-// ranked with BM25F (heading words weigh more); the knowledge Filter is
-// applied while scoring, so forbidden chunks never take a result slot.
+// JSON and YAML entity files (*.entities.yaml, *.entities.yml,
+// *.entities.json) declare entities, with relations (located_in,
+// member_of, owns), and may carry description text. SRD-style headings
+// (a creature's stat block, a spell's or a magic item's italic line)
+// become creature, spell and item entities.
 //
-// Everything is persisted through internal/store (keys lore/doc/,
-// lore/chunk/, lore/entity/); Open rebuilds the in-memory index from it.
+// Markdown is chunked along its headings (# to ####); each chunk keeps its
+// heading path, sections over 512 tokens are split at paragraphs with up
+// to 64 tokens of overlap, and tables and stat blocks stay whole where
+// they fit. Search is hybrid when the library has an embedder (OpenWith:
+// the built-in LSA, trained on the library's own chunks, or an
+// OpenAI-compatible one): BM25F (heading words weigh more) and a vector
+// index (exact below 20,000 vectors, an HNSW graph above) fused by
+// reciprocal rank fusion (k = 60), optionally diversified by MMR. The
+// knowledge Filter is applied inside both searches, so forbidden chunks
+// never take a result slot. Bad files (binary, invalid UTF-8, NUL bytes,
+// over-long lines, duplicate entity ids) are reported with their path and
+// line and skipped or ingested with a warning, as FileError documents.
+//
+// Everything is persisted through internal/store (documents, chunks,
+// entities, the embedder's model, embeddings and the vector graph); Open
+// and OpenWith rebuild the in-memory indexes from it without re-embedding.
 package lore

@@ -17,6 +17,47 @@ type Entity struct {
 	Region         string   // where it belongs; entities listed under "entities:" default to their document's region
 	Source         string   // lore source name the entity came from ("village", "srd")
 	DocPath        string   // document path inside its source
+	// Relations link the entity to others by id, sorted by kind then
+	// target: RelLocatedIn, RelMemberOf, RelOwns, or any other kind a
+	// studio names (lowercase, "_" between words).
+	Relations []Relation
+}
+
+// Relation is one typed link from an entity to another entity. Target is
+// an entity id; it need not be declared (yet): the registry does not check
+// it, so lore can be ingested in any order.
+type Relation struct {
+	Kind   string // RelLocatedIn, RelMemberOf, RelOwns, or a studio's own kind
+	Target string // entity id
+}
+
+// Relation kinds the lore format documents. In front matter and entity
+// files they are written as keys of a "relations" mapping, each with one
+// id or a list of ids:
+//
+//	relations:
+//	  located_in: millbrook
+//	  member_of: [smiths-guild]
+//	  owns: [millbrook-forge]
+const (
+	RelLocatedIn = "located_in" // a place the entity is in
+	RelMemberOf  = "member_of"  // a faction or group it belongs to
+	RelOwns      = "owns"       // an item or place it owns
+)
+
+// Related returns the ids the entity with the given id links to by kind
+// (all kinds when kind is ""), in its Relations order; nil when the entity
+// is unknown.
+func (r *Registry) Related(id, kind string) []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	var out []string
+	for _, rel := range r.byID[id].Relations {
+		if kind == "" || rel.Kind == kind {
+			out = append(out, rel.Target)
+		}
+	}
+	return out
 }
 
 // Registry holds the entities of a Library, indexed by id and by name. It is
@@ -44,9 +85,11 @@ func (r *Registry) Get(id string) (Entity, bool) {
 
 // Lookup returns the entities whose name or one of whose aliases is
 // nameOrAlias, sorted by id. Matching ignores case, spacing and punctuation,
-// a leading article ("the", "a", "an") and a trailing possessive ("Brenna's"
-// finds "Brenna"); when nothing matches exactly, plurals are stemmed
-// ("goblins" finds "Goblin").
+// a leading article ("the", "a", "an") and possessives, singular or plural
+// ("Brenna's" finds "Brenna", "the Wardens'" finds "The Wardens"); when
+// nothing matches exactly, plurals are stemmed as the search index stems
+// them ("goblins" finds "Goblin", "Potion of Healing" finds "Potions of
+// Healing"; irregular plurals such as "wolves" are not).
 func (r *Registry) Lookup(nameOrAlias string) []Entity {
 	key, stemKey := nameKeys(nameOrAlias)
 	if key == "" {
@@ -116,8 +159,10 @@ type entityOp struct {
 	entities     []Entity // nil when the document was removed
 }
 
-// apply applies ops in order and rebuilds the name indexes.
-func (r *Registry) apply(ops []entityOp, log *slog.Logger) {
+// apply applies ops in order and rebuilds the name indexes. An entity id
+// already owned by another document is taken over; IngestFS reports that
+// (ErrDuplicateEntity) before it applies, so log is unused.
+func (r *Registry) apply(ops []entityOp, _ *slog.Logger) {
 	if len(ops) == 0 {
 		return
 	}
@@ -134,11 +179,7 @@ func (r *Registry) apply(ops []entityOp, log *slog.Logger) {
 			}
 		}
 		for _, e := range op.entities {
-			if prev, ok := r.byID[e.ID]; ok && (prev.Source != e.Source || prev.DocPath != e.DocPath) {
-				log.Warn("lore: entity declared by two documents; the later one wins",
-					"id", e.ID, "was", prev.Source+":"+prev.DocPath, "now", e.Source+":"+e.DocPath)
-			}
-			r.byID[e.ID] = e
+			r.byID[e.ID] = e // the later declaration wins; ingest has warned
 		}
 	}
 	r.reindexLocked()
@@ -225,5 +266,6 @@ func nameWords(name string) []string {
 func cloneEntity(e Entity) Entity {
 	e.Aliases = slices.Clone(e.Aliases)
 	e.Tags = slices.Clone(e.Tags)
+	e.Relations = slices.Clone(e.Relations)
 	return e
 }

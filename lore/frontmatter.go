@@ -1,11 +1,14 @@
 package lore
 
 import (
+	"cmp"
 	"errors"
-	"github.com/hearth-ai/hearth/internal/yamlerr"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
+	"github.com/hearth-ai/hearth/internal/yamlerr"
 	yaml "go.yaml.in/yaml/v3"
 )
 
@@ -20,8 +23,16 @@ import (
 //	region: millbrook         # applies to every chunk of the document
 //	tags: [smiths-guild]      # knowledge tags: who may know this
 //	secrecy: 1                # 0 = common knowledge
+//	relations:                # the primary entity's links: kind → id or [ids]
+//	  located_in: millbrook
+//	  member_of: [smiths-guild]
+//	  owns: [millbrook-forge]
 //	entities:                 # more entities the document declares
 //	  - {id: millbrook-forge, type: place, name: The Forge}
+//	  - id: iron-oath
+//	    type: faction
+//	    relations: {located_in: highreach}
+//	    description: A sworn company of smiths.   # becomes a chunk of its own
 //	---
 //
 // Unknown fields are ignored, so studios can keep their own metadata there.
@@ -29,13 +40,19 @@ type frontMatter struct {
 	ID, Type, Name, Region string
 	Aliases, Tags          []string
 	Secrecy                int
+	Relations              []Relation
 	Entities               []fmEntity
 }
 
-// fmEntity is one item of the entities list.
+// fmEntity is one item of the entities list (of front matter or of an
+// entity file).
 type fmEntity struct {
 	ID, Type, Name, Region string
 	Aliases, Tags          []string
+	Relations              []Relation
+	Description            string // text of the entity's own chunk; "" = none
+	Secrecy                int    // secrecy of that chunk, when HasSecrecy
+	HasSecrecy             bool
 	Line                   int // line in the file where the item starts
 }
 
@@ -142,6 +159,8 @@ func parseFrontMatter(text string) (fm frontMatter, body string, bodyLine int, e
 			fm.Tags, err = fmStrings(key, v)
 		case "secrecy":
 			fm.Secrecy, err = fmInt(key, v)
+		case "relations":
+			fm.Relations, err = fmRelations(key, v)
 		case "entities":
 			fm.Entities, err = fmEntities(v)
 		}
@@ -247,7 +266,7 @@ func fmEntities(v *yaml.Node) ([]fmEntity, error) {
 		return nil, nil
 	}
 	if v.Kind != yaml.SequenceNode {
-		return nil, fmErrorf(v.Line, `field "entities": want a list of {id, type, name, aliases, tags, region}, got %s`, kindName(v))
+		return nil, fmErrorf(v.Line, `field "entities": want a list of {id, type, name, aliases, tags, region, relations}, got %s`, kindName(v))
 	}
 	if len(v.Content) > maxFMEntities {
 		return nil, fmErrorf(v.Line, `field "entities": %d items, more than the %d allowed`, len(v.Content), maxFMEntities)
@@ -281,6 +300,13 @@ func fmEntities(v *yaml.Node) ([]fmEntity, error) {
 				e.Aliases, err = fmStrings(field, val)
 			case "tags":
 				e.Tags, err = fmStrings(field, val)
+			case "relations":
+				e.Relations, err = fmRelations(field, val)
+			case "description", "text":
+				e.Description, err = fmString(field, val)
+			case "secrecy":
+				e.Secrecy, err = fmInt(field, val)
+				e.HasSecrecy = err == nil && val.Tag != "!!null"
 			}
 			if err != nil {
 				return nil, err
@@ -292,4 +318,70 @@ func fmEntities(v *yaml.Node) ([]fmEntity, error) {
 		out = append(out, e)
 	}
 	return out, nil
+}
+
+// fmRelations parses a relations mapping: each key is a relation kind
+// ("located_in", "member of" and "member-of" are the same kind), each value
+// one entity id or a list of ids. The result is sorted by kind then target,
+// without repeats.
+func fmRelations(field string, v *yaml.Node) ([]Relation, error) {
+	if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
+		return nil, nil
+	}
+	if v.Kind != yaml.MappingNode {
+		return nil, fmErrorf(v.Line, "field %q: want a mapping such as {located_in: millbrook, member_of: [guild]}, got %s", field, kindName(v))
+	}
+	var out []Relation
+	for i := 0; i+1 < len(v.Content); i += 2 {
+		k, val := v.Content[i], deref(v.Content[i+1])
+		kind := relationKind(k.Value)
+		if kind == "" {
+			return nil, fmErrorf(k.Line, "field %q: relation kind %q: use words such as located_in, member_of, owns", field, k.Value)
+		}
+		var targets []string
+		if val.Kind == yaml.ScalarNode && val.Tag != "!!null" {
+			targets = []string{strings.TrimSpace(val.Value)}
+		} else {
+			var err error
+			if targets, err = fmStrings(field+"."+kind, val); err != nil {
+				return nil, err
+			}
+		}
+		if len(out)+len(targets) > maxFMListItems {
+			return nil, fmErrorf(val.Line, "field %q: more than the %d relations allowed", field, maxFMListItems)
+		}
+		for _, t := range targets {
+			if t == "" {
+				return nil, fmErrorf(val.Line, "field %q: relation %s has an empty id", field, kind)
+			}
+			out = append(out, Relation{Kind: kind, Target: t})
+		}
+	}
+	slices.SortFunc(out, func(a, b Relation) int {
+		return cmp.Or(strings.Compare(a.Kind, b.Kind), strings.Compare(a.Target, b.Target))
+	})
+	return slices.Compact(out), nil
+}
+
+// relationKind normalises a relation kind: lowercase, words joined by "_"
+// ("Located In" and "located-in" are "located_in"). It returns "" when the
+// kind holds something other than letters, digits, spaces, "-" and "_".
+func relationKind(s string) string {
+	var b strings.Builder
+	sep := false
+	for _, r := range strings.TrimSpace(s) {
+		switch {
+		case r == ' ' || r == '-' || r == '_':
+			sep = b.Len() > 0
+		case r < 0x80 && isWordRune(r):
+			if sep {
+				b.WriteByte('_')
+				sep = false
+			}
+			b.WriteRune(unicode.ToLower(r))
+		default:
+			return ""
+		}
+	}
+	return b.String()
 }

@@ -46,8 +46,9 @@ type Filter struct {
 	MaxSecrecy             int
 }
 
-// Hit is one search result. Score is the BM25 score: higher is better, and
-// scores are only comparable within one search. Chunk is a copy the caller
+// Hit is one search result. Score depends on the SearchMode (the BM25F
+// score, a cosine similarity, or a reciprocal-rank-fusion score): higher
+// is better, and scores are only comparable within one search. Chunk is a copy the caller
 // may modify.
 type Hit struct {
 	Chunk Chunk
@@ -68,7 +69,11 @@ type IngestReport struct {
 	Entities  int // entities the source's documents declare after the ingest
 	// Errors lists the files that could not be ingested; each was logged and
 	// skipped, and its earlier version, if any, kept.
-	Errors   []FileError
+	Errors []FileError
+	// Warnings lists files that were ingested but deserve a look: empty
+	// files (ErrEmptyFile) and entity ids another document also declares
+	// (ErrDuplicateEntity). Each was logged too.
+	Warnings []FileError
 	Duration time.Duration // wall time of the ingest
 }
 
@@ -93,6 +98,10 @@ type Library struct {
 	mu   sync.RWMutex
 	docs map[docKey]*docState // written only with ingestMu held
 	idx  *index
+	vec  *vectors // vector half of the snapshot (rows = idx.chunks); nil without an embedder; written only with ingestMu held
+
+	opts Options // from OpenWith
+	lsa  *LSA    // the built-in embedder, when opts.LSA; used only with ingestMu held
 }
 
 type docKey struct{ source, path string }
@@ -204,16 +213,18 @@ func (l *Library) Stats() Stats {
 	return Stats{Documents: len(l.docs), Chunks: len(l.idx.chunks), Entities: l.reg.Len(), Terms: len(l.idx.terms)}
 }
 
-// Search returns up to k chunks that best match query under BM25, best
-// first, considering only chunks that pass f. It returns nil when k <= 0 or
-// the query has no searchable word (only stopwords, say). It is safe to call
-// concurrently with other searches and with ingests, and does no I/O: on
-// the whole SRD (about 2,700 chunks) a search takes under 10 µs.
+// Search returns up to k chunks that best match query, best first,
+// considering only chunks that pass f. A library opened with Open ranks by
+// BM25; one opened by OpenWith with an embedder ranks hybrid by default
+// (BM25 and vectors fused by reciprocal rank fusion; see SearchWith and
+// Options.Search). It returns nil when k <= 0 or the query has no
+// searchable word (only stopwords, say). It is safe to call concurrently
+// with other searches and with ingests. BM25 search does no I/O: on the
+// whole SRD (about 2,700 chunks) it takes under 10 µs; hybrid search with
+// the built-in LSA embedder does no I/O either, while a remote embedder
+// costs a request per query.
 func (l *Library) Search(query string, k int, f Filter) []Hit {
-	l.mu.RLock()
-	ix := l.idx
-	l.mu.RUnlock()
-	return ix.search(query, k, f)
+	return l.SearchWith(query, k, f, SearchOptions{})
 }
 
 var sourceNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
@@ -221,7 +232,7 @@ var sourceNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 // IngestDir ingests the lore files under the folder dir as source; see
 // IngestFS. It fails when dir does not exist or is not a folder (it does not
 // take a missing folder to mean that every document was deleted).
-func (l *Library) IngestDir(ctx context.Context, source, dir string) (IngestReport, error) {
+func (l *Library) IngestDir(ctx context.Context, source, dir string, opts ...IngestOption) (IngestReport, error) {
 	fi, err := os.Stat(dir)
 	if err != nil {
 		return IngestReport{Source: source}, fmt.Errorf("lore: ingest source %q: %w", source, err)
@@ -229,30 +240,56 @@ func (l *Library) IngestDir(ctx context.Context, source, dir string) (IngestRepo
 	if !fi.IsDir() {
 		return IngestReport{Source: source}, fmt.Errorf("lore: ingest source %q: %s is not a folder", source, dir)
 	}
-	return l.IngestFS(ctx, source, os.DirFS(dir), ".")
+	return l.IngestFS(ctx, source, os.DirFS(dir), ".", opts...)
 }
 
 // IngestFS brings source up to date with the lore files under root in fsys:
-// *.md and *.markdown as Markdown, *.txt as plain text (one chunk per group
-// of paragraphs); other files and names starting with "." are ignored.
-// Document paths are relative to root, so ingest a source from the same
-// root every time.
+//
+//   - *.md and *.markdown: Markdown, with or without YAML front matter,
+//     chunked along its headings (see ChunkTokens); creatures, spells and
+//     magic items written as the SRD writes them become entities too;
+//   - *.txt: plain text, optionally with front matter, chunked by
+//     paragraphs;
+//   - *.entities.yaml, *.entities.yml, *.entities.json: entity lists, whose
+//     descriptions become chunks.
+//
+// Other files and names starting with "." are ignored. Document paths are
+// relative to root, so ingest a source from the same root every time.
 //
 // A file whose content hash matches its last ingest is skipped; a new or
 // changed file replaces its chunks and entities; a document whose file is
 // gone is removed (only after a complete walk, and never for a folder that
-// could not be listed). A file that cannot be read or parsed (bad front
-// matter, invalid UTF-8, too large) is logged, listed in the report's Errors
-// with its line, and skipped, keeping its earlier version; the other files
-// are still ingested.
+// could not be listed). When a removed document owned an entity id that an
+// unchanged document of the source also declares, that document is read
+// again so that its declaration takes over.
+//
+// Bad input is reported per file, with the file's path and line, and never
+// stops the ingest. These files are skipped, keeping their earlier version
+// (listed in the report's Errors): binary files, that is files holding a
+// NUL byte or starting with a UTF-16/UTF-32 byte order mark (ErrBinary);
+// invalid UTF-8 (ErrInvalidUTF8); a Markdown or text line over
+// MaxLineBytes (ErrLineTooLong); a file over MaxFileBytes
+// (ErrFileTooLarge); malformed front matter or entity files, including an
+// entity id declared twice in one file (ErrFrontMatter, ErrEntityFile);
+// unreadable files. These are ingested with a warning (the report's
+// Warnings): empty files, stored without chunks (ErrEmptyFile), and an
+// entity id that another document also declares (ErrDuplicateEntity): the
+// declaration ingested last wins, which in a first ingest of a folder is
+// the one in the file whose path sorts last. A UTF-8 byte order mark and
+// CRLF or CR line ends are accepted silently and normalised (line numbers
+// in reports count lines as editors do).
 //
 // The returned error is for what stops the whole ingest: an invalid source
 // name (letters, digits, ".", "_", "-"), an unreadable root, a store write
 // failure, or ctx ending. What was written before that stays written and
 // visible to Search.
-func (l *Library) IngestFS(ctx context.Context, source string, fsys fs.FS, root string) (rep IngestReport, err error) {
+func (l *Library) IngestFS(ctx context.Context, source string, fsys fs.FS, root string, opts ...IngestOption) (rep IngestReport, err error) {
 	start := time.Now()
 	rep.Source = source
+	var cfg ingestConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
 	if !sourceNameRE.MatchString(source) {
 		return rep, fmt.Errorf("lore: source name %q: use letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit", source)
 	}
@@ -292,6 +329,10 @@ func (l *Library) IngestFS(ctx context.Context, source string, fsys fs.FS, root 
 		rep.Errors = append(rep.Errors, fe)
 		l.log.Warn("lore: file skipped", "source", source, "path", p, "line", line, "err", err)
 	}
+	// List the files first: the total drives the progress report, and
+	// removals are known before any file is read.
+	type file struct{ p, rel string }
+	var files []file
 	walkErr := fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
 		if cerr := ctx.Err(); cerr != nil {
 			return cerr
@@ -321,28 +362,17 @@ func (l *Library) IngestFS(ctx context.Context, source string, fsys fs.FS, root 
 			return nil
 		}
 		seen[rel] = true
-		ch, ferr, err := l.ingestFile(fsys, source, p, rel, old[rel], &rep)
-		if err != nil {
-			return err
-		}
-		if ferr != nil {
-			var le *lineError
-			if errors.As(ferr, &le) {
-				fileErr(rel, le.line, le.err)
-			} else {
-				fileErr(rel, 0, ferr)
-			}
-			return nil
-		}
-		if ch != nil {
-			changes = append(changes, *ch)
-		}
+		files = append(files, file{p, rel})
 		return nil
 	})
 	if walkErr != nil {
 		return rep, fmt.Errorf("lore: ingest source %q: %w", source, walkErr)
 	}
 
+	// Remove vanished documents first, so that a file renamed in the same
+	// edit takes over their entities, and re-read unchanged documents that
+	// declare an entity a removed document owned.
+	force := map[string]bool{}
 	for _, p := range slices.Sorted(maps.Keys(old)) {
 		if seen[p] || slices.ContainsFunc(unreadable, func(dir string) bool { return strings.HasPrefix(p, dir) }) {
 			continue
@@ -350,16 +380,83 @@ func (l *Library) IngestFS(ctx context.Context, source string, fsys fs.FS, root 
 		if err := ctx.Err(); err != nil {
 			return rep, fmt.Errorf("lore: ingest source %q: %w", source, err)
 		}
+		for _, id := range old[p].EntityIDs {
+			if e, ok := l.reg.Get(id); !ok || e.Source != source || e.DocPath != p {
+				continue
+			}
+			for q, r := range old {
+				if q != p && seen[q] && slices.Contains(r.EntityIDs, id) {
+					force[q] = true
+				}
+			}
+		}
 		if err := l.st.DeleteDocument(source, p); err != nil {
 			return rep, fmt.Errorf("lore: ingest source %q: remove vanished document: %w", source, err)
 		}
 		changes = append(changes, docChange{key: docKey{source, p}, removed: true, oldEntityIDs: old[p].EntityIDs})
 		rep.Removed++
 	}
+
+	if cfg.progress != nil {
+		cfg.progress(0, len(files), "")
+	}
+	declared := map[string]string{} // entity id → path of the file that declared it in this ingest
+	for i, f := range files {
+		if err := ctx.Err(); err != nil {
+			return rep, fmt.Errorf("lore: ingest source %q: %w", source, err)
+		}
+		ch, ferr, err := l.ingestFile(fsys, source, f.p, f.rel, old[f.rel], force[f.rel], &rep)
+		if err != nil {
+			return rep, fmt.Errorf("lore: ingest source %q: %w", source, err)
+		}
+		if ferr != nil {
+			var le *lineError
+			if errors.As(ferr, &le) {
+				fileErr(f.rel, le.line, le.err)
+			} else {
+				fileErr(f.rel, 0, ferr)
+			}
+		}
+		if ch != nil {
+			changes = append(changes, *ch)
+			l.warnDuplicates(&rep, ch, declared, changes)
+		}
+		if cfg.progress != nil {
+			cfg.progress(i+1, len(files), f.rel)
+		}
+	}
 	// Debug: callers report ingestion themselves (hearth serve logs one line per source).
 	l.log.Debug("lore: ingested", "source", source, "updated", rep.Updated, "skipped", rep.Skipped,
-		"removed", rep.Removed, "errors", len(rep.Errors), "duration", time.Since(start))
+		"removed", rep.Removed, "errors", len(rep.Errors), "warnings", len(rep.Warnings), "duration", time.Since(start))
 	return rep, nil
+}
+
+// warnDuplicates adds an ErrDuplicateEntity warning for each entity of ch
+// that another document declares: one ingested earlier in this run
+// (declared), or the current owner in the registry unless this run removed
+// it (changes). It records ch's entities in declared.
+func (l *Library) warnDuplicates(rep *IngestReport, ch *docChange, declared map[string]string, changes []docChange) {
+	p := ch.key.path
+	for _, e := range ch.entities {
+		other := ""
+		if q, ok := declared[e.ID]; ok && q != p {
+			other = ch.key.source + ":" + q
+		} else if prev, ok := l.reg.Get(e.ID); ok && (prev.Source != e.Source || prev.DocPath != e.DocPath) &&
+			!slices.ContainsFunc(changes, func(c docChange) bool {
+				return c.removed && c.key == docKey{prev.Source, prev.DocPath}
+			}) {
+			other = prev.Source + ":" + prev.DocPath
+		}
+		declared[e.ID] = p
+		if other == "" {
+			continue
+		}
+		w := FileError{Source: ch.key.source, Path: p,
+			Err: fmt.Errorf("%w: %q is also declared by %s; this file, ingested later, wins", ErrDuplicateEntity, e.ID, other)}
+		rep.Warnings = append(rep.Warnings, w)
+		l.log.Warn("lore: entity declared by two documents; the later one wins",
+			"id", e.ID, "was", other, "now", ch.key.source+":"+p)
+	}
 }
 
 // docChange is one document written to or removed from the store, to be
@@ -373,9 +470,9 @@ type docChange struct {
 }
 
 // ingestFile reads, parses and stores one file. It returns the change to
-// apply to memory (nil when the file is unchanged), a file error (the file
-// is skipped), or a fatal error (the ingest stops).
-func (l *Library) ingestFile(fsys fs.FS, source, p, rel string, prev store.DocRecord, rep *IngestReport) (ch *docChange, fileErr, err error) {
+// apply to memory (nil when the file is unchanged and not forced), a file
+// error (the file is skipped), or a fatal error (the ingest stops).
+func (l *Library) ingestFile(fsys fs.FS, source, p, rel string, prev store.DocRecord, force bool, rep *IngestReport) (ch *docChange, fileErr, err error) {
 	if fi, err := fs.Stat(fsys, p); err == nil && fi.Size() > MaxFileBytes {
 		return nil, fmt.Errorf("%w: %d bytes, more than %d", ErrFileTooLarge, fi.Size(), MaxFileBytes), nil
 	}
@@ -387,13 +484,18 @@ func (l *Library) ingestFile(fsys fs.FS, source, p, rel string, prev store.DocRe
 		return nil, fmt.Errorf("%w: %d bytes, more than %d", ErrFileTooLarge, len(data), MaxFileBytes), nil
 	}
 	hash := contentHash(data)
-	if prev.Hash == hash && prev.Version == parserVersion {
+	if !force && prev.Hash == hash && prev.Version == parserVersion {
 		rep.Skipped++
 		return nil, nil, nil
 	}
 	doc, perr := parseDocument(source, rel, data)
 	if perr != nil {
 		return nil, perr, nil
+	}
+	if doc.empty {
+		w := FileError{Source: source, Path: rel, Err: fmt.Errorf("%w: stored without chunks", ErrEmptyFile)}
+		rep.Warnings = append(rep.Warnings, w)
+		l.log.Warn("lore: empty file", "source", source, "path", rel)
 	}
 	rec := store.DocRecord{Source: source, Path: rel, Hash: hash, Version: parserVersion, IngestedAt: time.Now().UTC()}
 	chunkRecs := make([]store.ChunkRecord, len(doc.chunks))
@@ -435,8 +537,9 @@ func (l *Library) apply(changes []docChange) {
 		ops = append(ops, op)
 	}
 	idx := buildIndex(flatten(docs))
+	vec := l.vectorsFor(idx) // embeds the new chunks; nil without an embedder
 	l.mu.Lock()
-	l.docs, l.idx = docs, idx
+	l.docs, l.idx, l.vec = docs, idx, vec
 	l.reg.apply(ops, l.log)
 	l.mu.Unlock()
 }
@@ -462,11 +565,26 @@ func chunkFromRecord(r store.ChunkRecord) Chunk {
 }
 
 func entityToRecord(e Entity) store.EntityRecord {
+	var rels map[string][]string
+	for _, r := range e.Relations {
+		if rels == nil {
+			rels = map[string][]string{}
+		}
+		rels[r.Kind] = append(rels[r.Kind], r.Target)
+	}
 	return store.EntityRecord{ID: e.ID, Type: e.Type, Name: e.Name, Aliases: e.Aliases, Tags: e.Tags,
-		Region: e.Region, Source: e.Source, DocPath: e.DocPath}
+		Region: e.Region, Source: e.Source, DocPath: e.DocPath, Relations: rels}
 }
 
+// entityFromRecord converts a stored entity; its relations come back
+// sorted by kind then target, as parsing writes them.
 func entityFromRecord(r store.EntityRecord) Entity {
+	var rels []Relation
+	for _, kind := range slices.Sorted(maps.Keys(r.Relations)) {
+		for _, t := range slices.Sorted(slices.Values(r.Relations[kind])) {
+			rels = append(rels, Relation{Kind: kind, Target: t})
+		}
+	}
 	return Entity{ID: r.ID, Type: r.Type, Name: r.Name, Aliases: r.Aliases, Tags: r.Tags,
-		Region: r.Region, Source: r.Source, DocPath: r.DocPath}
+		Region: r.Region, Source: r.Source, DocPath: r.DocPath, Relations: rels}
 }

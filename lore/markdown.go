@@ -6,18 +6,37 @@ import (
 	"unicode/utf8"
 )
 
-// Chunk sizes, in words (runs of text holding a letter or digit). 350 words
-// is about 450–500 model tokens: small enough that a few chunks fit a small
-// model's prompt, large enough to hold a whole stat block.
+// Chunk sizes. Limits are stated in model tokens and enforced in words
+// (runs of text holding a letter or digit), estimating 4 tokens per 3
+// words, the usual ratio of BPE tokenizers on English prose (stat blocks,
+// with their numbers and signs, run higher).
 const (
-	// chunkWords is the soft size of a chunk: longer sections are split at
-	// paragraph boundaries into pieces of about equal size, none larger than
-	// this unless one block is.
-	chunkWords = 350
-	// maxBlockWords is the largest table or list kept whole in one chunk,
-	// even though it exceeds chunkWords; longer ones are split by rows
-	// (tables repeat their header row in every piece).
-	maxBlockWords = 700
+	// ChunkTokens is the size limit of a chunk, overlap included (512
+	// tokens, 384 words): a section up to this long is one chunk; a longer
+	// one is split at paragraph boundaries into pieces of about equal size.
+	// Small enough that a few chunks fit a small model's prompt, large
+	// enough for a whole stat block.
+	ChunkTokens = 512
+	// ChunkOverlapTokens is the overlap between consecutive pieces of one
+	// long section (64 tokens, 48 words): each piece after the first starts
+	// with "… " and the last sentences of the piece before it, so that a
+	// sentence answering a question is not cut from its context. Pieces
+	// that start with a table get no overlap (they repeat the table's
+	// header row instead), nor do pieces too long to take it.
+	ChunkOverlapTokens = 64
+	// MaxBlockTokens is the largest table or list kept whole in one chunk
+	// (1,024 tokens, 768 words), even though it exceeds ChunkTokens; longer
+	// ones are split by rows (tables repeat their header row in every
+	// piece).
+	MaxBlockTokens = 1024
+
+	chunkWords    = ChunkTokens * 3 / 4
+	overlapWords  = ChunkOverlapTokens * 3 / 4
+	packWords     = chunkWords - overlapWords // words of a piece before its overlap
+	maxBlockWords = MaxBlockTokens * 3 / 4
+	// maxChunkBytes caps a chunk's text whatever its word count (a line of
+	// 100,000 letters without a space is one word).
+	maxChunkBytes = 16 << 10
 	// maxHeadingLevel: headings # to #### start chunks; ##### and deeper are
 	// kept as text lines inside the chunk.
 	maxHeadingLevel = 4
@@ -27,6 +46,7 @@ const (
 type rawChunk struct {
 	heading []string
 	text    string
+	cont    bool // a later piece of a section split in several
 }
 
 // chunkMarkdown splits a Markdown body along its headings. Each heading
@@ -91,8 +111,8 @@ func chunkMarkdown(body string) []rawChunk {
 	return out
 }
 
-// chunkPlainText groups the paragraphs of a plain-text body into chunks of
-// about chunkWords words; chunks have no heading.
+// chunkPlainText groups the paragraphs of a plain-text body into chunks as
+// packSection does; chunks have no heading.
 func chunkPlainText(body string) []rawChunk {
 	lines := strings.Split(body, "\n")
 	for i, l := range lines {
@@ -354,6 +374,15 @@ type block struct {
 	words int
 }
 
+// bytes returns the length of the block's text, line breaks included.
+func (b block) bytes() int {
+	n := 0
+	for _, l := range b.lines {
+		n += len(l) + 1
+	}
+	return n
+}
+
 func (b block) isTable() bool {
 	for _, l := range b.lines {
 		if !strings.HasPrefix(strings.TrimSpace(l), "|") {
@@ -376,7 +405,7 @@ func (b block) isList() bool {
 // isCaption: a short single line without a final period ("Table: Armor",
 // "Actions:") belongs with the block after it.
 func (b block) isCaption() bool {
-	if len(b.lines) != 1 || b.words > 10 {
+	if len(b.lines) != 1 || b.words > 10 || len(b.lines[0]) > 160 {
 		return false
 	}
 	l := strings.TrimSpace(b.lines[0])
@@ -409,83 +438,162 @@ func splitBlocks(lines []string) []block {
 
 // packSection turns one section's lines into chunks: one chunk when the
 // section is at most chunkWords long, else blocks (paragraphs, lists,
-// tables) packed into pieces of about equal size. Sections without a word
-// give no chunk.
+// tables) packed into pieces of about equal size, at most packWords each
+// (unless one table or list is longer). A caption stays with the block
+// after it, and a table with the lists right before and after it (a stat
+// block) when together they fit a piece. Every piece after the first
+// starts with an overlap taken from the end of the piece before it.
+// Sections without a word give no chunk.
 func packSection(heading []string, lines []string) []rawChunk {
 	blocks := splitBlocks(lines)
-	total := 0
+	total, bytes := 0, 0
 	for _, b := range blocks {
 		total += b.words
+		bytes += b.bytes()
 	}
 	if total == 0 {
 		return nil
 	}
-	mk := func(bs []block) rawChunk {
+	join := func(bs []block) string {
 		parts := make([]string, len(bs))
 		for i, b := range bs {
 			parts[i] = strings.Join(b.lines, "\n")
 		}
-		return rawChunk{heading: heading, text: strings.Join(parts, "\n\n")}
+		return strings.Join(parts, "\n\n")
 	}
-	if total <= chunkWords {
-		return []rawChunk{mk(blocks)}
+	if total <= chunkWords && bytes <= maxChunkBytes {
+		return []rawChunk{{heading: heading, text: join(blocks)}}
 	}
 	// Split blocks that cannot fit one chunk.
 	var bs []block
 	for _, b := range blocks {
-		if b.words <= chunkWords || (b.words <= maxBlockWords && (b.isTable() || b.isList())) {
+		if b.bytes() <= maxChunkBytes && (b.words <= packWords || (b.words <= maxBlockWords && (b.isTable() || b.isList()))) {
 			bs = append(bs, b)
 			continue
 		}
 		bs = append(bs, splitBlock(b)...)
 	}
-	pieces := (total + chunkWords - 1) / chunkWords
+	pieces := (total + packWords - 1) / packWords
 	target := total / pieces
-	var out []rawChunk
+	var groups [][]block
 	var cur []block
-	words := 0
+	words, nbytes := 0, 0
 	for i := 0; i < len(bs); i++ {
 		group := []block{bs[i]}
-		gw := bs[i].words
-		for group[len(group)-1].isCaption() && i+1 < len(bs) {
+		gw, gb := bs[i].words, bs[i].bytes()
+		for i+1 < len(bs) && (group[len(group)-1].isCaption() ||
+			(gw+bs[i+1].words <= packWords && gb+bs[i+1].bytes() <= maxChunkBytes && isStatPair(group[len(group)-1], bs[i+1]))) {
 			i++
 			group = append(group, bs[i])
 			gw += bs[i].words
+			gb += bs[i].bytes()
 		}
-		if words > 0 && words+gw > chunkWords {
-			out = append(out, mk(cur))
-			cur, words = nil, 0
+		if words > 0 && (words+gw > packWords || nbytes+gb > maxChunkBytes) {
+			groups = append(groups, cur)
+			cur, words, nbytes = nil, 0, 0
 		}
 		cur = append(cur, group...)
 		words += gw
+		nbytes += gb
 		if words >= target {
-			out = append(out, mk(cur))
-			cur, words = nil, 0
+			groups = append(groups, cur)
+			cur, words, nbytes = nil, 0, 0
 		}
 	}
 	if words > 0 {
-		out = append(out, mk(cur))
+		groups = append(groups, cur)
+	}
+	out := make([]rawChunk, len(groups))
+	for i, g := range groups {
+		text := join(g)
+		if i > 0 && !g[0].isTable() {
+			gw := 0
+			for _, b := range g {
+				gw += b.words
+			}
+			if ov := overlapTail(groups[i-1]); ov != "" && gw+countWords(ov) <= chunkWords && len(text)+len(ov) <= maxChunkBytes {
+				text = ov + "\n\n" + text
+			}
+		}
+		out[i] = rawChunk{heading: heading, text: text, cont: i > 0}
 	}
 	return out
 }
 
-// splitBlock cuts a block longer than a chunk into pieces of at most
-// chunkWords words: tables by rows (each piece repeats the header row and
-// its separator), other blocks by lines, and single overlong lines by
-// sentences, then by words.
+// isStatPair reports whether blocks a and b, adjacent, belong to one
+// structured run that should stay in one chunk: a table and the list
+// right before or after it, as in a stat block (armor class and hit
+// points listed above the ability table, skills and challenge below).
+func isStatPair(a, b block) bool {
+	return (a.isList() && b.isTable()) || (a.isTable() && b.isList())
+}
+
+// overlapTail returns the overlap a piece following bs starts with: "… "
+// and the last words of bs's last block, at most overlapWords, starting at
+// a sentence (or, in a list, a line) when one starts among them. Tables
+// give none.
+func overlapTail(bs []block) string {
+	if len(bs) == 0 {
+		return ""
+	}
+	last := bs[len(bs)-1]
+	if last.isTable() {
+		return ""
+	}
+	if last.isList() {
+		var keep []string
+		n := 0
+		for i := len(last.lines) - 1; i >= 0; i-- {
+			w := countWords(last.lines[i])
+			if n+w > overlapWords {
+				break
+			}
+			keep = append([]string{strings.TrimSpace(last.lines[i])}, keep...)
+			n += w
+		}
+		if len(keep) > 0 {
+			return "… " + strings.Join(keep, " ")
+		}
+	}
+	words := strings.Fields(strings.Join(last.lines, " "))
+	if len(words) > overlapWords {
+		words = words[len(words)-overlapWords:]
+		// Start at the first sentence that begins inside the window.
+		for i := 0; i+1 < len(words); i++ {
+			if w := words[i]; strings.HasSuffix(w, ".") || strings.HasSuffix(w, "!") || strings.HasSuffix(w, "?") {
+				words = words[i+1:]
+				break
+			}
+		}
+	}
+	if countWords(strings.Join(words, " ")) == 0 {
+		return ""
+	}
+	tail := strings.Join(words, " ")
+	if len(tail) > maxChunkBytes/8 {
+		return ""
+	}
+	return "… " + tail
+}
+
+// splitBlock cuts a block longer than a piece into pieces of at most
+// packWords words and maxChunkBytes bytes: tables by rows (each piece
+// repeats the header row and its separator), other blocks by lines, and
+// single overlong lines by sentences, then by words.
 func splitBlock(b block) []block {
 	var header []string
 	rows := b.lines
 	if b.isTable() && len(rows) > 2 && isTableSeparator(rows[1]) {
 		header, rows = rows[:2], rows[2:]
 	}
-	hw := 0
+	hw, hb := 0, 0
 	for _, h := range header {
 		hw += countWords(h)
+		hb += len(h) + 1
 	}
 	var units []string
 	for _, l := range rows {
-		if countWords(l) <= chunkWords-hw {
+		if countWords(l) <= packWords-hw && len(l) <= maxChunkBytes/2 {
 			units = append(units, l)
 			continue
 		}
@@ -493,16 +601,19 @@ func splitBlock(b block) []block {
 	}
 	var out []block
 	cur := block{lines: append([]string(nil), header...), words: hw}
+	curBytes := hb
 	for _, u := range units {
 		w := countWords(u)
-		if cur.words > hw && cur.words+w > chunkWords {
+		if len(cur.lines) > len(header) && (cur.words+w > packWords || curBytes+len(u)+1 > maxChunkBytes) {
 			out = append(out, cur)
 			cur = block{lines: append([]string(nil), header...), words: hw}
+			curBytes = hb
 		}
 		cur.lines = append(cur.lines, u)
 		cur.words += w
+		curBytes += len(u) + 1
 	}
-	if cur.words > hw {
+	if len(cur.lines) > len(header) {
 		out = append(out, cur)
 	}
 	return out
@@ -513,27 +624,45 @@ func isTableSeparator(l string) bool {
 	return strings.HasPrefix(s, "|") && strings.Trim(s, "|-: ") == ""
 }
 
-// splitLongLine splits a line of more than chunkWords words after sentence
-// ends (". ", "! ", "? "), falling back to plain word counts.
+// splitLongLine splits a line of more than packWords words (or longer
+// than half a chunk's bytes) after sentence ends (". ", "! ", "? "),
+// falling back to plain word counts; a single word longer than that is cut
+// at rune boundaries.
 func splitLongLine(l string) []string {
+	const maxBytes = maxChunkBytes / 2
 	var out []string
 	var cur strings.Builder
 	n := 0
+	flush := func() {
+		if cur.Len() > 0 {
+			out = append(out, cur.String())
+			cur.Reset()
+			n = 0
+		}
+	}
 	for _, w := range strings.Fields(l) {
+		for len(w) > maxBytes {
+			flush()
+			cut := maxBytes
+			for cut > 0 && !utf8.RuneStart(w[cut]) {
+				cut--
+			}
+			out = append(out, w[:cut])
+			w = w[cut:]
+		}
+		if cur.Len()+1+len(w) > maxBytes {
+			flush()
+		}
 		if cur.Len() > 0 {
 			cur.WriteByte(' ')
 		}
 		cur.WriteString(w)
 		n++
 		sentenceEnd := strings.HasSuffix(w, ".") || strings.HasSuffix(w, "!") || strings.HasSuffix(w, "?")
-		if (sentenceEnd && n >= chunkWords*2/3) || n >= chunkWords {
-			out = append(out, cur.String())
-			cur.Reset()
-			n = 0
+		if (sentenceEnd && n >= packWords*2/3) || n >= packWords {
+			flush()
 		}
 	}
-	if cur.Len() > 0 {
-		out = append(out, cur.String())
-	}
+	flush()
 	return out
 }

@@ -73,6 +73,10 @@ type EntityRecord struct {
 	Region  string   `msgpack:"region"`
 	Source  string   `msgpack:"source"`
 	DocPath string   `msgpack:"doc"`
+	// Relations maps a relation kind ("located_in", "member_of", "owns",
+	// ...) to the ids of the entities it links to. Records written before
+	// the field existed decode with a nil map.
+	Relations map[string][]string `msgpack:"relations,omitempty"`
 }
 
 func docKey(source, path string) string { return loreDocPrefix + source + "/" + path }

@@ -11,6 +11,11 @@
 //	mem/<npc id>/<player id>/<seq>    MemoryRecord (seq: 16 hex digits)
 //	memidx/<npc id>/<player id>       empty: the pair has memories
 //	quest/log/<player id>/<quest id>  QuestLogRecord
+//	embed/vec/<model>/<text hash>     embeddingRecord (model path-escaped; see embedding.go)
+//	embed/model/<slot>                EmbedModelRecord header (see embedding.go)
+//	embed/part/<slot>/<n>             a part of that model's data (n: 8 hex digits)
+//	embed/graph/<name>                a vector index graph's header (see embedding.go)
+//	embed/gpart/<name>/<n>            a part of that graph (n: 8 hex digits)
 package store
 
 import (
