@@ -46,6 +46,9 @@ type StackConfig struct {
 	Cache inference.CacheOptions
 	// NoCache turns the response cache off (baselines, comparisons).
 	NoCache bool
+	// NoLoreVectors keeps lore search to BM25: no embedded LSA embedder is
+	// trained, and queries skip the vector half of hybrid search.
+	NoLoreVectors bool
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -96,7 +99,7 @@ func OpenStack(ctx context.Context, cfg StackConfig) (_ *Stack, err error) {
 	if s.Store, err = store.Open(so); err != nil {
 		return nil, err
 	}
-	if s.Lore, err = lore.Open(s.Store, cfg.Logger); err != nil {
+	if s.Lore, err = lore.OpenWith(ctx, s.Store, cfg.Logger, lore.Options{LSA: !cfg.NoLoreVectors}); err != nil {
 		return nil, err
 	}
 	rep, err := s.Lore.IngestFS(ctx, cfg.WorldSource, cfg.World, "lore")

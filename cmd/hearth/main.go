@@ -55,6 +55,7 @@ func commands() []command {
 		{"bench", "measure reply latency with concurrent WebSocket clients", cmdBench},
 		{"quests", "generate quests on the demo and SRD worlds and report validity, diversity, latency", cmdQuests},
 		{"sim", "run simulated players on the demo world, in-process or via -server; print the log hash", cmdSim},
+		{"lore-eval", "print recall@5/10, MRR and nDCG@10 of BM25, vector and hybrid lore search on the labeled query sets", cmdLoreEval},
 		{"version", "print the version", func(_ context.Context, _ []string, _ io.Reader, out, _ io.Writer) error {
 			fmt.Fprintln(out, "hearth", version)
 			return nil
@@ -135,6 +136,7 @@ type stackFlags struct {
 	level    slog.Level // logLevel, parsed by parse
 	gcPct    int
 	noCache  bool
+	bm25Only bool
 	// backends are model backends above the floor, set by commands that
 	// configure them (bench -mode baseline); not a flag.
 	backends []inference.Model
@@ -150,6 +152,7 @@ func (f *stackFlags) register(fs *flag.FlagSet, defaultData string) {
 	fs.Uint64Var(&f.seed, "seed", 1, "seed for reproducible replies")
 	fs.StringVar(&f.logLevel, "log", "info", "log level: debug, info, warn, error")
 	fs.BoolVar(&f.noCache, "no-cache", false, "turn the exact response cache off (every request is generated)")
+	fs.BoolVar(&f.bm25Only, "bm25-only", false, "lore search by BM25 alone: no embedded LSA embedder, no vector half of hybrid search")
 	fs.IntVar(&f.gcPct, "gc-percent", 400, "garbage collector target percentage (GOGC; the GOGC environment variable wins when set).\n"+
 		"Fewer collections keep tail latency inside the budget on small machines (docs/benchmarks.md)")
 }
@@ -217,9 +220,10 @@ func (f *stackFlags) open(ctx context.Context, stderr io.Writer) (*middleware.St
 	}
 	st, err := middleware.OpenStack(ctx, middleware.StackConfig{
 		DataDir: f.data, World: w, WorldSource: src, ExtraLore: f.lore, Logger: logger,
-		Runtime:  middleware.Options{TickRate: f.tickHz, Budget: f.budget, Workers: workers, Seed: f.seed},
-		NoCache:  f.noCache,
-		Backends: f.backends,
+		Runtime:       middleware.Options{TickRate: f.tickHz, Budget: f.budget, Workers: workers, Seed: f.seed},
+		NoCache:       f.noCache,
+		NoLoreVectors: f.bm25Only,
+		Backends:      f.backends,
 	})
 	return st, logger, err
 }
