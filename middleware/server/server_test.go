@@ -333,7 +333,7 @@ func TestHandshakeWithoutSubprotocolIsRefused(t *testing.T) {
 func TestSlowConsumerIsClosed(t *testing.T) {
 	// A long write timeout: this test is about the queue overflowing, not
 	// about a write timing out while the flood runs on a loaded machine.
-	wsURL, _ := startServer(t, server.Options{SendQueue: 8, WriteTimeout: time.Minute})
+	wsURL, httpURL := startServer(t, server.Options{SendQueue: 8, WriteTimeout: time.Minute})
 	// A client that never reads, with a tiny socket buffer, floods pings:
 	// the server's writer blocks, its queue fills and it must close the
 	// connection with 4008 instead of buffering without bound.
@@ -352,11 +352,25 @@ func TestSlowConsumerIsClosed(t *testing.T) {
 	defer ws.Close()
 	codec, _ := protocol.CodecFor(protocol.SubprotocolMsgpack)
 	ping, _ := codec.Encode(protocol.Header{ID: 1}, protocol.Ping{TMS: 1})
-	// Flood without reading; write errors just mean the server already
-	// gave up on us.
+	// Flood without reading until the server has given up on us (write
+	// errors mean it already has). Stop then: a client still flooding when
+	// the server's close drain ends makes its close a TCP reset, which can
+	// destroy the close frame before we read it.
+	slowConsumers := func() bool {
+		resp, err := http.Get(httpURL + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return strings.Contains(string(body), "hearth_server_slow_consumers_total 1")
+	}
 	for i := 0; i < 200_000; i++ {
 		ws.SetWriteDeadline(time.Now().Add(5 * time.Second))
 		if err := ws.WriteMessage(websocket.BinaryMessage, ping); err != nil {
+			break
+		}
+		if i%2000 == 1999 && slowConsumers() {
 			break
 		}
 	}
