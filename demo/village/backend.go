@@ -228,7 +228,12 @@ func (e *embedded) AcceptQuest(q protocol.QuestInfo, level int) {
 			e.in.put(Msg{Kind: MsgNotice, Text: "accept: " + err.Error()})
 			return
 		}
-		e.in.put(Msg{Kind: MsgUpdates, Updates: []protocol.QuestUpdate{{QuestID: q.ID, Kind: protocol.QuestUpdateAccepted}}})
+		// As the server reports it: the first objective's progress.
+		u := protocol.QuestUpdate{QuestID: q.ID, Kind: protocol.QuestUpdateAccepted}
+		if len(full.Objectives) > 0 {
+			u.Count = uint32(max(full.Objectives[0].Count, 1))
+		}
+		e.in.put(Msg{Kind: MsgUpdates, Updates: []protocol.QuestUpdate{u}})
 		e.sendLog()
 	})
 }
