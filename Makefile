@@ -7,7 +7,7 @@ SRD      ?= ../shared/data/srd-5.2/src
 # world alone works offline without it.
 LORE_FLAGS := $(if $(wildcard $(SRD)),-lore srd=$(SRD),)
 
-.PHONY: run test test-short bench demo chat build vet fmt clean
+.PHONY: run test test-short fuzz bench demo chat build vet fmt clean
 
 ## run: serve the demo world over WebSocket on ws://$(ADDR)/v1/ws (offline, embedded default)
 run: build
@@ -18,6 +18,16 @@ test:
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
 	$(GO) test -count=1 -race -timeout 20m ./middleware/... ./inference/... ./npc/ ./lore/ ./quest/
+
+## fuzz: a short coverage-guided run of every fuzz target (FUZZTIME each; CI runs it after
+## the tests); crashers land in the package's testdata/fuzz and become regression tests
+FUZZTIME ?= 10s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeMsgpack$$' -fuzztime $(FUZZTIME) ./middleware/protocol/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeJSON$$' -fuzztime $(FUZZTIME) ./middleware/protocol/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseFrontMatter$$' -fuzztime $(FUZZTIME) ./lore/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseDocument$$' -fuzztime $(FUZZTIME) ./lore/
+	$(GO) test -run '^$$' -fuzz '^FuzzGenerate$$' -fuzztime $(FUZZTIME) ./inference/template/
 
 ## bench: short latency benchmark: 200 WebSocket clients for 10 s against an in-process server,
 ## then the same open-loop load with and without the stack (every request to a simulated
