@@ -88,7 +88,11 @@ type Request struct {
 	Facts      []Fact
 	Memories   []Memory
 
-	Prompt        string // rendered prompt for text models
+	Prompt string // rendered prompt for text models
+	// PrefixBytes is the length of Prompt's stable prefix (persona and
+	// world rules, the same for every request to this NPC), for prefix
+	// caches such as Anthropic's cache_control; 0 when unknown.
+	PrefixBytes   int
 	PromptName    string // template name@version that produced Prompt
 	PromptHash    string // hex content hash of the template
 	MaxTokens     int    // reply length cap in tokens; 0 means the backend default

@@ -98,6 +98,7 @@ func (a *Agent) prepareBark(ctx context.Context, t Turn) (*inference.Request, in
 		return nil, ref, fmt.Errorf("npc %q: %w", a.def.ID, err)
 	}
 	req.Prompt, req.PromptName, req.PromptHash = text, ref.String(), ref.Hash
+	req.PrefixBytes = stablePrefix(text)
 	req.CacheKey = inference.ExactKey(req)
 	return req, ref, nil
 }

@@ -250,6 +250,7 @@ func (a *Agent) Prepare(ctx context.Context, t Turn) (*inference.Request, infere
 		return nil, ref, fmt.Errorf("npc %q: %w", a.def.ID, err)
 	}
 	req.Prompt, req.PromptName, req.PromptHash = text, ref.String(), ref.Hash
+	req.PrefixBytes = stablePrefix(text)
 	if shareable {
 		req.CacheKey = inference.ExactKey(req)
 	}

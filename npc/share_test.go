@@ -1,6 +1,7 @@
 package npc_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/hearth-ai/hearth/npc"
@@ -52,5 +53,26 @@ func TestShareablePolicy(t *testing.T) {
 	k2, m2 := prepare("p2", "", "who runs the inn")
 	if k1 == "" || k1 != k2 || m1 != 0 || m2 != 0 {
 		t.Fatalf("the same lore question from two returning players: keys %q / %q, memories %d / %d; want one key and no memories", k1, k2, m1, m2)
+	}
+}
+
+// TestPromptPrefix: the stable prefix a prefix cache may keep is the
+// persona and rules, the same for every line, and ends before the line.
+func TestPromptPrefix(t *testing.T) {
+	a, ctx := firstAgent(t)
+	var prefixes []string
+	for _, line := range []string{"Who runs the inn?", "Hello!"} {
+		req, _, err := a.Prepare(ctx, npc.Turn{PlayerID: "p1", Text: line})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := req.Prompt[:req.PrefixBytes]
+		if req.PrefixBytes == 0 || !strings.Contains(p, a.Definition().Name) || strings.Contains(p, line) {
+			t.Fatalf("prefix %q of prompt %q", p, req.Prompt)
+		}
+		prefixes = append(prefixes, p)
+	}
+	if prefixes[0] != prefixes[1] {
+		t.Fatalf("the stable prefix changed with the line:\n%q\n%q", prefixes[0], prefixes[1])
 	}
 }
