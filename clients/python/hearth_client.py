@@ -171,7 +171,20 @@ async def talk(conn, npc_id, text, budget_ms, deadline):
     payload = {"npc_id": npc_id, "text": text}
     if budget_ms:
         payload["budget_ms"] = budget_ms
-    msg_id = await conn.send("talk", payload)
+    return await dialogue(conn, "talk", payload, deadline)
+
+
+async def bark(conn, npc_id, trigger, budget_ms, deadline):
+    """Ask the NPC for an ambient one-liner (docs/protocol.md: bark)."""
+    payload = {"npc_id": npc_id, "trigger": trigger}
+    if budget_ms:
+        payload["budget_ms"] = budget_ms
+    return await dialogue(conn, "bark", payload, deadline)
+
+
+async def dialogue(conn, msg_type, payload, deadline):
+    """Send a talk or a bark; collect its dialogue.delta frames and return its dialogue.done."""
+    msg_id = await conn.send(msg_type, payload)
     state = {"deltas": 0, "streamed": ""}
 
     def on_frame(msg_type, p):
@@ -206,6 +219,8 @@ async def run_talks(conn, args, deadline):
     await hello(conn, args, deadline)
     for line in args.say:
         emit(await talk(conn, args.npc, line, args.budget, deadline))
+    for trigger in args.bark:
+        emit(await bark(conn, args.npc, trigger, args.budget, deadline))
 
 
 async def run_raw(conn, args, deadline):
@@ -269,7 +284,9 @@ def parse_args(argv):
     ap.add_argument("--name", default="", help="hello.player_name")
     ap.add_argument("--npc", help="talk.npc_id (required with --say)")
     ap.add_argument("--say", action="append", default=[], help="a line to say; repeat for several talks")
-    ap.add_argument("--budget", type=int, default=0, help="talk.budget_ms (0: server default)")
+    ap.add_argument("--bark", action="append", default=[],
+                    help="after the --say lines, ask the NPC for a bark with this trigger (e.g. proximity); repeatable")
+    ap.add_argument("--budget", type=int, default=0, help="talk.budget_ms and bark.budget_ms (0: server default)")
     ap.add_argument("--json", action="store_true", help="use hearth.v1.json instead of hearth.v1.msgpack")
     ap.add_argument("--timeout", type=float, default=10.0, help="overall timeout in seconds")
     ap.add_argument("--raw-hex", action="append", default=[],
@@ -281,10 +298,10 @@ def parse_args(argv):
                     help="in raw mode, stop after this many seconds without a reply")
     args = ap.parse_args(argv)
     if not (args.raw_hex or args.raw_text):
-        if not args.say:
-            ap.error("give --say (talk mode) or --raw-hex/--raw-text (raw mode)")
+        if not (args.say or args.bark):
+            ap.error("give --say/--bark (talk mode) or --raw-hex/--raw-text (raw mode)")
         if not args.npc:
-            ap.error("--npc is required with --say")
+            ap.error("--npc is required with --say and --bark")
     return args
 
 
