@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -228,12 +227,7 @@ func (e *embedded) AcceptQuest(q protocol.QuestInfo, level int) {
 			e.in.put(Msg{Kind: MsgNotice, Text: "accept: " + err.Error()})
 			return
 		}
-		// As the server reports it: the first objective's progress.
-		u := protocol.QuestUpdate{QuestID: q.ID, Kind: protocol.QuestUpdateAccepted}
-		if len(full.Objectives) > 0 {
-			u.Count = uint32(max(full.Objectives[0].Count, 1))
-		}
-		e.in.put(Msg{Kind: MsgUpdates, Updates: []protocol.QuestUpdate{u}})
+		e.in.put(Msg{Kind: MsgUpdates, Updates: []protocol.QuestUpdate{protocol.QuestAcceptedOf(full)}})
 		e.sendLog()
 	})
 }
@@ -250,7 +244,7 @@ func (e *embedded) Report(ev quest.Event) {
 		}
 		out := make([]protocol.QuestUpdate, len(ups))
 		for i, u := range ups {
-			out[i] = questUpdate(u)
+			out[i] = protocol.QuestUpdateOf(u)
 		}
 		e.in.put(Msg{Kind: MsgUpdates, Updates: out})
 		e.sendLog()
@@ -269,13 +263,8 @@ func (e *embedded) sendLog() {
 	}
 	slices.SortStableFunc(entries, func(a, b quest.Entry) int { return b.UpdatedAt.Compare(a.UpdatedAt) })
 	out := make([]protocol.QuestLogEntry, len(entries))
-	for i, en := range entries {
-		p := make([]uint32, len(en.Progress))
-		for j, v := range en.Progress {
-			p[j] = u32(v)
-		}
-		out[i] = protocol.QuestLogEntry{Quest: questInfo(&en.Quest), State: string(en.State),
-			Objective: u32(en.Objective), Progress: p, Reason: en.Reason}
+	for i := range entries {
+		out[i] = protocol.QuestLogEntryOf(&entries[i])
 	}
 	e.in.put(Msg{Kind: MsgLog, Log: out})
 }
@@ -355,7 +344,7 @@ func (e *embedded) Poll(dst []Msg) []Msg {
 			e.offersMu.Lock()
 			e.offers[ev.Quest.ID] = ev.Quest
 			e.offersMu.Unlock()
-			m.Kind, m.Quest, m.Tier = MsgOffer, questInfo(ev.Quest), string(ev.Quest.Tier)
+			m.Kind, m.Quest, m.Tier = MsgOffer, protocol.QuestInfoOf(ev.Quest), string(ev.Quest.Tier)
 			m.LatencyMS, m.OnTime, m.Floor = float64(ev.Latency)/1e6, ev.OnTime, ev.Floor
 		default:
 			continue
@@ -448,7 +437,7 @@ func (r *remote) AcceptQuest(q protocol.QuestInfo, _ int) {
 
 func (r *remote) Report(ev quest.Event) {
 	we := protocol.WorldEvent{Kind: string(ev.Kind), Target: ev.Target, Item: ev.Item, Location: ev.Location,
-		Count: u32(ev.Count)}
+		Count: protocol.U32(ev.Count)}
 	r.goDo(func(ctx context.Context) {
 		ups, err := r.c.ReportEvent(ctx, we)
 		if err != nil {
@@ -520,43 +509,7 @@ func (r *remote) Close() error {
 	return err
 }
 
-// questInfo converts a quest to the wire form both backends hand the game.
-func questInfo(q *quest.Quest) protocol.QuestInfo {
-	objs := make([]protocol.QuestObjective, len(q.Objectives))
-	for i, o := range q.Objectives {
-		objs[i] = protocol.QuestObjective{Action: string(o.Action), Targets: nonNil(o.Targets),
-			Count: u32(o.Count), Location: o.Location}
-	}
-	return protocol.QuestInfo{
-		ID: q.ID, World: q.World, Title: q.Title, Giver: q.Giver, Motivation: string(q.Motivation),
-		Objectives: objs, Prerequisites: nonNil(q.Prerequisites),
-		Reward:      protocol.QuestReward{XP: u32(q.Reward.XP), Gold: u32(q.Reward.Gold), Items: nonNil(q.Reward.Items)},
-		Level:       protocol.QuestLevel{Min: u32(q.Level.Min), Max: u32(q.Level.Max)},
-		Description: q.Description, Dialogue: q.Dialogue, Seed: q.Seed, Tier: string(q.Tier),
-		TimeLimitS: u32(int(q.TimeLimit / time.Second)),
-	}
-}
-
-func questUpdate(u quest.Update) protocol.QuestUpdate {
-	p := protocol.QuestUpdate{QuestID: u.QuestID, Kind: string(u.Kind), Objective: u32(u.Objective),
-		Progress: u32(u.Progress), Count: u32(u.Count), Reason: u.Reason}
-	if u.Kind == quest.UpdateCompleted {
-		p.Reward = &protocol.QuestReward{XP: u32(u.Reward.XP), Gold: u32(u.Reward.Gold), Items: nonNil(u.Reward.Items)}
-	}
-	return p
-}
-
 // objective converts a wire objective back, for quest.World.EventFor.
 func objective(o protocol.QuestObjective) quest.Objective {
 	return quest.Objective{Action: quest.Action(o.Action), Targets: o.Targets, Count: int(o.Count), Location: o.Location}
 }
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}
-
-// u32 clamps v into uint32.
-func u32(v int) uint32 { return uint32(min(max(int64(v), 0), math.MaxUint32)) }

@@ -162,7 +162,7 @@ func (c *conn) offerQuest(r route, tick uint64, ev *middleware.Event) {
 		c.sendError(r.id, protocol.CodeInternal, "the runtime delivered no quest")
 		return
 	}
-	o := protocol.QuestOffer{Ticket: uint64(ev.Ticket), Quest: questInfo(ev.Quest),
+	o := protocol.QuestOffer{Ticket: uint64(ev.Ticket), Quest: protocol.QuestInfoOf(ev.Quest),
 		LatencyMS: float64(ev.Latency) / 1e6, BudgetMS: uint32(ev.Budget / time.Millisecond),
 		OnTime: ev.OnTime, Floor: ev.Floor}
 	if err := o.Validate(); err != nil {
@@ -195,11 +195,7 @@ func (c *conn) questAccept(id uint64, m protocol.QuestAccept) {
 		}
 		return
 	}
-	u := protocol.QuestUpdate{QuestID: e.Quest.ID, Kind: protocol.QuestUpdateAccepted}
-	if len(e.Quest.Objectives) > 0 {
-		u.Count = u32(max(e.Quest.Objectives[0].Count, 1))
-	}
-	c.s.publish(c, id, c.playerID, u)
+	c.s.publish(c, id, c.playerID, protocol.QuestAcceptedOf(&e.Quest))
 }
 
 func (c *conn) questAbandon(id uint64, m protocol.QuestAbandon) {
@@ -217,7 +213,7 @@ func (c *conn) questAbandon(id uint64, m protocol.QuestAbandon) {
 	case err != nil:
 		c.internalError(id, "quest.abandon", err)
 	default:
-		c.s.publish(c, id, c.playerID, questUpdate(u))
+		c.s.publish(c, id, c.playerID, protocol.QuestUpdateOf(u))
 	}
 }
 
@@ -236,7 +232,7 @@ func (c *conn) worldEvent(id uint64, m protocol.WorldEvent) {
 	ups, err := c.s.opts.Quests.Apply(ev)
 	var n uint32
 	for _, u := range ups {
-		if c.s.publish(c, id, u.PlayerID, questUpdate(u)) {
+		if c.s.publish(c, id, u.PlayerID, protocol.QuestUpdateOf(u)) {
 			n++
 		}
 	}
@@ -276,15 +272,9 @@ func (c *conn) questLog(id uint64) {
 	// Most recently changed first (Log orders by quest id, which breaks
 	// ties).
 	sort.SliceStable(log, func(i, j int) bool { return log[i].UpdatedAt.After(log[j].UpdatedAt) })
-	m := protocol.QuestLog{Total: u32(len(log))}
+	m := protocol.QuestLog{Total: protocol.U32(len(log))}
 	for i := range log[:min(len(log), protocol.MaxQuestLogEntries)] {
-		e := &log[i]
-		progress := make([]uint32, len(e.Progress))
-		for j, p := range e.Progress {
-			progress[j] = u32(p)
-		}
-		m.Entries = append(m.Entries, protocol.QuestLogEntry{Quest: questInfo(&e.Quest), State: string(e.State),
-			Objective: u32(e.Objective), Progress: progress, Reason: e.Reason})
+		m.Entries = append(m.Entries, protocol.QuestLogEntryOf(&log[i]))
 	}
 	b, err := encodeLog(c.codec, protocol.Header{ID: id, Tick: c.s.tick.Load()}, m)
 	if err != nil {
@@ -311,46 +301,4 @@ func encodeLog(codec protocol.Codec, h protocol.Header, m protocol.QuestLog) ([]
 func (c *conn) internalError(id uint64, what string, err error) {
 	c.log.Error(what+" failed", "err", err)
 	c.sendError(id, protocol.CodeInternal, what+": "+err.Error())
-}
-
-// questInfo converts a quest for the wire. Arrays are never nil.
-func questInfo(q *quest.Quest) protocol.QuestInfo {
-	objs := make([]protocol.QuestObjective, len(q.Objectives))
-	for i, o := range q.Objectives {
-		objs[i] = protocol.QuestObjective{Action: string(o.Action), Targets: strs(o.Targets),
-			Count: u32(o.Count), Location: o.Location}
-	}
-	return protocol.QuestInfo{
-		ID: q.ID, World: q.World, Title: q.Title, Giver: q.Giver, Motivation: string(q.Motivation),
-		Objectives: objs, Prerequisites: strs(q.Prerequisites), Reward: questReward(q.Reward),
-		Level:       protocol.QuestLevel{Min: u32(q.Level.Min), Max: u32(q.Level.Max)},
-		Description: q.Description, Dialogue: q.Dialogue, Seed: q.Seed, Tier: string(q.Tier),
-		TimeLimitS: u32(int((q.TimeLimit + time.Second - 1) / time.Second)),
-	}
-}
-
-func questReward(r quest.Reward) protocol.QuestReward {
-	return protocol.QuestReward{XP: u32(r.XP), Gold: u32(r.Gold), Items: strs(r.Items)}
-}
-
-func questUpdate(u quest.Update) protocol.QuestUpdate {
-	p := protocol.QuestUpdate{QuestID: u.QuestID, Kind: string(u.Kind), Objective: u32(u.Objective),
-		Progress: u32(u.Progress), Count: u32(u.Count), Reason: u.Reason}
-	if u.Kind == quest.UpdateCompleted {
-		r := questReward(u.Reward)
-		p.Reward = &r
-	}
-	return p
-}
-
-func strs(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}
-
-// u32 clamps v into uint32.
-func u32(v int) uint32 {
-	return uint32(min(max(int64(v), 0), math.MaxUint32))
 }

@@ -222,7 +222,7 @@ func (s *Server) expireQuests(ctx context.Context) {
 			s.questMu.Lock()
 			ups, err := s.opts.Quests.Expire(now)
 			for _, u := range ups {
-				s.publish(nil, 0, u.PlayerID, questUpdate(u))
+				s.publish(nil, 0, u.PlayerID, protocol.QuestUpdateOf(u))
 			}
 			s.questMu.Unlock()
 			if err != nil {
