@@ -29,7 +29,8 @@ func TestBaselineComparison(t *testing.T) {
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
 	defer hc.CloseIdleConnections()
 	remote, err := openai.New(openai.Config{BaseURL: sim.BaseURL(), Model: "llmsim", HTTPClient: hc, Quality: 10,
-		ExpectedTTFT: 300 * time.Millisecond, ExpectedTokensPerSecond: 2000, InputPricePerMTok: 2.5, OutputPricePerMTok: 10})
+		ExpectedTTFT: 300 * time.Millisecond, ExpectedTokensPerSecond: 2000,
+		Prices: inference.Prices{InputPerMTok: 2.5, OutputPerMTok: 10}})
 	if err != nil {
 		t.Fatal(err)
 	}

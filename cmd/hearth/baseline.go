@@ -61,7 +61,7 @@ func benchBaseline(ctx context.Context, sf *stackFlags, of *openFlags, rf *remot
 	defer hc.CloseIdleConnections()
 	remote, err := openai.New(openai.Config{BaseURL: baseURL, APIKey: key, Model: rf.model, HTTPClient: hc,
 		Tier: inference.TierRemote, Quality: 10, ExpectedTTFT: rf.ttft, ExpectedTokensPerSecond: rf.tokensPerS,
-		InputPricePerMTok: rf.priceIn, OutputPricePerMTok: rf.price})
+		Prices: inference.Prices{InputPerMTok: rf.priceIn, OutputPerMTok: rf.price}})
 	if err != nil {
 		return err
 	}

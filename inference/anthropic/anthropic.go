@@ -47,13 +47,9 @@ type Config struct {
 	ExpectedTokensPerSecond float64
 	// MaxInFlight caps concurrent calls (inference.Info.MaxInFlight).
 	MaxInFlight int
-	// Prices in US dollars per million tokens. Cache reads and writes are
-	// billed at their own rates by the provider; set them here to count
-	// them (0: billed as input).
-	InputPricePerMTok      float64
-	OutputPricePerMTok     float64
-	CacheReadPricePerMTok  float64
-	CacheWritePricePerMTok float64
+	// Prices give Result.CostUSD, cache reads and writes at their own
+	// rates where set.
+	Prices inference.Prices
 	// HTTPClient overrides the SDK's HTTP client.
 	HTTPClient *http.Client
 }
@@ -160,15 +156,7 @@ func (b *Backend) Generate(ctx context.Context, req *inference.Request, sink inf
 		Tokens: int(out), PromptTokens: int(in + cacheRead + cacheWrite),
 		TTFT: ttft, Latency: time.Since(start),
 	}
-	readPrice, writePrice := b.cfg.CacheReadPricePerMTok, b.cfg.CacheWritePricePerMTok
-	if readPrice == 0 {
-		readPrice = b.cfg.InputPricePerMTok
-	}
-	if writePrice == 0 {
-		writePrice = b.cfg.InputPricePerMTok
-	}
-	res.CostUSD = (float64(in)*b.cfg.InputPricePerMTok + float64(cacheRead)*readPrice +
-		float64(cacheWrite)*writePrice + float64(out)*b.cfg.OutputPricePerMTok) / 1e6
+	res.CostUSD = b.cfg.Prices.Cost(int(in), int(out), int(cacheRead), int(cacheWrite))
 	return res, nil
 }
 

@@ -93,7 +93,7 @@ const prompt = "You are Brenna, blacksmith.\nRules: stay in character.\n\nLore y
 
 func TestGenerateStreamsWithPromptCaching(t *testing.T) {
 	s := newMessagesServer(t, "Mara", "keeps", "the", "inn.")
-	b := backend(t, s.URL, anthropic.Config{InputPricePerMTok: 1, CacheReadPricePerMTok: 0.1, OutputPricePerMTok: 5})
+	b := backend(t, s.URL, anthropic.Config{Prices: inference.Prices{InputPerMTok: 1, CacheReadPerMTok: 0.1, OutputPerMTok: 5}})
 	var streamed strings.Builder
 	req := &inference.Request{Prompt: prompt, PrefixBytes: strings.Index(prompt, "\n\n"), MaxTokens: 60}
 	res, err := b.Generate(context.Background(), req, func(d inference.Delta) { streamed.WriteString(d.Text) })

@@ -45,9 +45,8 @@ type Config struct {
 	// estimates before it has observed the backend.
 	ExpectedTTFT            time.Duration
 	ExpectedTokensPerSecond float64
-	// Prices in US dollars per million tokens, for Result.CostUSD.
-	InputPricePerMTok  float64
-	OutputPricePerMTok float64
+	// Prices give Result.CostUSD.
+	Prices inference.Prices
 	// HTTPClient overrides the SDK's HTTP client (timeouts come from the
 	// context, so it needs none of its own).
 	HTTPClient *http.Client
@@ -163,6 +162,6 @@ func (b *Backend) Generate(ctx context.Context, req *inference.Request, sink inf
 		TTFT:         ttft,
 		Latency:      time.Since(start),
 	}
-	res.CostUSD = (float64(res.PromptTokens)*b.cfg.InputPricePerMTok + float64(res.Tokens)*b.cfg.OutputPricePerMTok) / 1e6
+	res.CostUSD = b.cfg.Prices.Cost(res.PromptTokens, res.Tokens, 0, 0)
 	return res, nil
 }

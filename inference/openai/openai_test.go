@@ -50,7 +50,7 @@ const prompt = "You are Brenna.\n\nLore you know:\n- [The Tipped Kettle] Mara Ke
 
 func TestGenerateStreamsTextUsageAndCost(t *testing.T) {
 	s := sim(t, llmsim.Profile{TTFTMedian: 5 * time.Millisecond, TokensPerSecond: 5000, ReplyTokens: 12, Seed: 1})
-	b := backend(t, s.BaseURL(), openai.Config{InputPricePerMTok: 2.5, OutputPricePerMTok: 10})
+	b := backend(t, s.BaseURL(), openai.Config{Prices: inference.Prices{InputPerMTok: 2.5, OutputPerMTok: 10}})
 	var streamed strings.Builder
 	res, err := b.Generate(context.Background(), &inference.Request{Prompt: prompt, MaxTokens: 8},
 		func(d inference.Delta) { streamed.WriteString(d.Text) })
