@@ -58,9 +58,10 @@ func (s CacheStats) HitRate() float64 {
 //
 // What makes two requests "the same" is the caller's decision, stated in
 // CacheKey; the Router derives the generation seed from the key (with or
-// without a cache), so
-// a hit returns exactly the text a miss would have generated and caching
-// never changes what a player sees, only how soon.
+// without a cache), so an entry holds exactly the text its backend would
+// generate for any request with that key. A hit can differ from a miss in
+// one way: a request that can only afford the floor may be served an
+// entry a better backend wrote for a request with more time.
 type ResponseCache struct {
 	c      *otter.Cache[string, Cached]
 	hits   atomic.Uint64

@@ -27,20 +27,19 @@ import (
 //
 // It runs before the prompt is rendered, so the prompt matches the request.
 func makeShareable(req *inference.Request, recent []memory) bool {
-	switch {
-	case req.Intent == inference.IntentDialogue && !asksAboutPast(req.UserText) && !anyRelevant(recent, contentTerms(req.UserText)):
-		req.Memories, req.PlayerName, req.Returning = nil, "", false
-		return true
-	case len(req.Memories) == 0:
-		return true
+	if req.Intent == inference.IntentDialogue {
+		if terms := contentTerms(req.UserText); !asksAboutPast(terms) && !anyRelevant(recent, terms) {
+			req.Memories, req.PlayerName, req.Returning = nil, "", false
+			return true
+		}
 	}
-	return false
+	return len(req.Memories) == 0
 }
 
-// asksAboutPast reports whether a line asks about the player's history
-// with the NPC, which only memories can answer.
-func asksAboutPast(text string) bool {
-	for w := range contentTerms(text) {
+// asksAboutPast reports whether a line with these content terms asks
+// about the player's history with the NPC, which only memories can answer.
+func asksAboutPast(terms map[string]bool) bool {
+	for w := range terms {
 		switch w {
 		case "remember", "recall", "recognise", "recognize", "forget", "forgot", "forgotten", "last", "before", "again":
 			return true
@@ -51,9 +50,10 @@ func asksAboutPast(text string) bool {
 
 // anyRelevant reports whether any of the player's own remembered lines
 // bears on a line with the given content terms: contains at least half of
-// them (both forms of a plural count once). One shared word is not enough — an NPC's past answers are
-// full of place names, so "the forest" would tie every later question to
-// them — while a memory of the same question, or of its topic, passes.
+// them (both forms of a plural count once). One shared word is not enough
+// — a place name the player once mentioned would tie every later question
+// about that place to them — while a line asking the same, or telling the
+// NPC something about the topic, passes.
 func anyRelevant(mems []memory, terms map[string]bool) bool {
 	want := 0
 	for w := range terms {
