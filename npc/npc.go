@@ -390,3 +390,11 @@ func Importance(text string) float64 {
 	}
 	return math.Min(score, 10)
 }
+
+// stablePrefix is the length of a rendered npc prompt's stable part: the
+// templates (npc.dialogue, npc.bark) put persona and rules first and end
+// them with the first blank line; what follows (lore, memories, the line)
+// changes per request. 0 when there is no blank line.
+func stablePrefix(prompt string) int {
+	return max(strings.Index(prompt, "\n\n"), 0)
+}

@@ -108,11 +108,3 @@ func contentTerms(s string) map[string]bool {
 	}
 	return out
 }
-
-// stablePrefix is the length of a rendered npc prompt's stable part: the
-// templates (npc.dialogue, npc.bark) put persona and rules first and end
-// them with the first blank line; what follows (lore, memories, the line)
-// changes per request. 0 when there is no blank line.
-func stablePrefix(prompt string) int {
-	return max(strings.Index(prompt, "\n\n"), 0)
-}
