@@ -100,7 +100,13 @@ func (c *conn) readPump() {
 			}
 			return
 		}
-		ws.SetReadDeadline(time.Now().Add(pongWait))
+		select {
+		case <-c.done:
+			// Closing: the write pump has set the drain deadline
+			// (closeDrain); traffic must not extend it.
+		default:
+			ws.SetReadDeadline(time.Now().Add(pongWait))
+		}
 		tooBig, err := readBounded(r, &buf, protocol.MaxFrameBytes)
 		if err != nil {
 			if errors.Is(err, websocket.ErrReadLimit) {

@@ -365,12 +365,14 @@ func TestSlowConsumerIsClosed(t *testing.T) {
 		body, _ := io.ReadAll(resp.Body)
 		return strings.Contains(string(body), "hearth_server_slow_consumers_total 1")
 	}
-	for i := 0; i < 200_000; i++ {
+	// How many pings that takes depends on the kernel's socket buffers and
+	// on how fast the server reads, so the bound is time, not a count.
+	for i, start := 0, time.Now(); time.Since(start) < 30*time.Second; i++ {
 		ws.SetWriteDeadline(time.Now().Add(5 * time.Second))
 		if err := ws.WriteMessage(websocket.BinaryMessage, ping); err != nil {
 			break
 		}
-		if i%2000 == 1999 && slowConsumers() {
+		if i%500 == 499 && slowConsumers() {
 			break
 		}
 	}
