@@ -103,7 +103,14 @@ func (c *conn) readPump() {
 		select {
 		case <-c.done:
 			// Closing: the write pump has set the drain deadline
-			// (closeDrain); traffic must not extend it.
+			// (closeDrain), which traffic must not extend, and nothing
+			// read now gets an answer: discard it as fast as it comes,
+			// so the socket closes with nothing unread (which would make
+			// it a reset).
+			if _, err := io.Copy(io.Discard, r); err != nil {
+				return
+			}
+			continue
 		default:
 			ws.SetReadDeadline(time.Now().Add(pongWait))
 		}

@@ -342,6 +342,9 @@ func TestSlowConsumerIsClosed(t *testing.T) {
 			c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
 			if tc, ok := c.(*net.TCPConn); ok {
 				tc.SetReadBuffer(4096)
+				// A small send buffer too: what the kernel holds for the
+				// server when we stop is what it must drain after its close.
+				tc.SetWriteBuffer(4096)
 			}
 			return c, err
 		}}
