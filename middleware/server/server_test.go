@@ -379,7 +379,10 @@ func TestSlowConsumerIsClosed(t *testing.T) {
 			break
 		}
 	}
-	// Now read: queued pongs may come first, then the close frame.
+	// Now read: queued pongs may come first, then the close frame. The
+	// flood's write deadline must not outlive it: the client answers the
+	// server's close with its own, and a stale deadline fails that write.
+	ws.SetWriteDeadline(time.Time{})
 	ws.SetReadDeadline(time.Now().Add(20 * time.Second))
 	for {
 		_, _, err := ws.ReadMessage()
