@@ -92,15 +92,24 @@ type Request struct {
 	// PrefixBytes is the length of Prompt's stable prefix (persona and
 	// world rules, the same for every request to this NPC), for prefix
 	// caches such as Anthropic's cache_control; 0 when unknown.
-	PrefixBytes   int
-	PromptName    string // template name@version that produced Prompt
-	PromptHash    string // hex content hash of the template
-	MaxTokens     int    // reply length cap in tokens; 0 means the backend default
-	Temperature   float64
-	Seed          uint64   // same seed, same output on deterministic backends
-	Stop          []string // stop sequences
-	BudgetMS      float64  // the caller's budget, for reporting; the deadline is ctx's
-	AllowFallback bool     // reserved: refinement after the on-time answer (issue 4)
+	PrefixBytes int
+	// SmallPrompt is the same turn rendered for small-context models such
+	// as the embedded transformer (npc.dialogue-small, npc.bark-small):
+	// the same layout, with only the few retrieved sentences that bear on
+	// the line, at most two memories and no secrets, so it fits a 512-token
+	// context and a 50 ms CPU budget. "" when the caller did not render
+	// one; backends then use Prompt.
+	SmallPrompt string
+	// SmallPrefixBytes is the length of SmallPrompt's stable prefix.
+	SmallPrefixBytes int
+	PromptName       string // template name@version that produced Prompt
+	PromptHash       string // hex content hash of the template
+	MaxTokens        int    // reply length cap in tokens; 0 means the backend default
+	Temperature      float64
+	Seed             uint64   // same seed, same output on deterministic backends
+	Stop             []string // stop sequences
+	BudgetMS         float64  // the caller's budget, for reporting; the deadline is ctx's
+	AllowFallback    bool     // reserved: refinement after the on-time answer (issue 4)
 	// CacheKey, when set, makes the answer shareable: any request with the
 	// same key may receive it from the Router's ResponseCache. The caller
 	// sets it (usually to ExactKey(req)) only when the answer does not

@@ -99,6 +99,9 @@ func (a *Agent) prepareBark(ctx context.Context, t Turn) (*inference.Request, in
 	}
 	req.Prompt, req.PromptName, req.PromptHash = text, ref.String(), ref.Hash
 	req.PrefixBytes = stablePrefix(text)
+	if err := a.renderSmall(req, SmallBarkPrompt, "", promptData{Persona: a.def, Occasion: occasion}); err != nil {
+		return nil, ref, fmt.Errorf("npc %q: %w", a.def.ID, err)
+	}
 	req.CacheKey = inference.ExactKey(req)
 	return req, ref, nil
 }

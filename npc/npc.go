@@ -251,6 +251,12 @@ func (a *Agent) Prepare(ctx context.Context, t Turn) (*inference.Request, infere
 	}
 	req.Prompt, req.PromptName, req.PromptHash = text, ref.String(), ref.Hash
 	req.PrefixBytes = stablePrefix(text)
+	if err := a.renderSmall(req, SmallDialoguePrompt, t.Text, promptData{
+		Persona: a.def, PlayerName: req.PlayerName, Returning: req.Returning,
+		UserText: t.Text, Memories: req.Memories,
+	}); err != nil {
+		return nil, ref, fmt.Errorf("npc %q: %w", a.def.ID, err)
+	}
 	if shareable {
 		req.CacheKey = inference.ExactKey(req)
 	}
@@ -330,7 +336,8 @@ type promptData struct {
 	UserText   string
 	Facts      []inference.Fact
 	Memories   []inference.Memory
-	Occasion   string // npc.bark: what set the bark off, in words
+	Occasion   string      // npc.bark: what set the bark off, in words
+	Lore       []smallLore // npc.*-small: the sentences that bear on the line
 }
 
 // ClassifyIntent tells a greeting or a farewell from any other line by its

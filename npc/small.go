@@ -1,0 +1,167 @@
+package npc
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/hearth-ai/hearth/inference"
+)
+
+// The prompts for small-context models (inference.Request.SmallPrompt).
+const (
+	SmallDialoguePrompt = "npc.dialogue-small"
+	SmallBarkPrompt     = "npc.bark-small"
+)
+
+// Sizes of a small prompt's volatile part. The stable prefix (persona and
+// rules) is about 150 tokens; these keep the whole prompt near 200-250
+// tokens, the shape the embedded model's latency target is set for
+// (issue 3: a 200-token prompt whose first 150 tokens are cached).
+const (
+	smallLoreWords     = 60 // words of lore sentences at most
+	smallLoreSentences = 3  // sentences at most
+	smallMemories      = 2  // memories at most
+)
+
+// smallLore is one retrieved sentence as npc.*-small prompts show it.
+type smallLore struct {
+	Heading []string
+	Text    string
+}
+
+// smallStopwords are question words that would otherwise make every
+// sentence look relevant to every question.
+var smallStopwords = map[string]bool{
+	"the": true, "and": true, "you": true, "your": true, "what": true, "who": true, "whom": true,
+	"where": true, "when": true, "why": true, "how": true, "which": true, "about": true,
+	"tell": true, "know": true, "does": true, "did": true, "are": true, "was": true, "were": true,
+	"can": true, "could": true, "would": true, "there": true, "this": true, "that": true,
+	"have": true, "has": true, "any": true, "for": true, "with": true, "from": true, "its": true,
+	"true": true, "heard": true, "hear": true, "say": true, "said": true, "they": true, "them": true,
+}
+
+// selectSentences picks the sentences of facts (ranked best first) that
+// share the most content terms with query, at most smallLoreSentences and
+// smallLoreWords words, and returns them in their reading order (fact rank,
+// then position). Sentences sharing no term are never picked: a small model
+// given an unrelated sentence tends to answer from it, while an empty lore
+// section tells it to say it does not know. An empty query (a bark) takes
+// the leading sentences of the best facts.
+func selectSentences(facts []inference.Fact, query string) []smallLore {
+	q := termSet(query)
+	for w := range q {
+		if smallStopwords[w] {
+			delete(q, w)
+		}
+	}
+	type cand struct {
+		fact, pos, score, words int
+		text                    string
+	}
+	var cands []cand
+	for fi, f := range facts {
+		for si, s := range splitSentences(f.Text) {
+			score := 0
+			if len(q) > 0 {
+				for w := range termSet(s) {
+					if q[w] {
+						score++
+					}
+				}
+				if score == 0 {
+					continue
+				}
+			}
+			cands = append(cands, cand{fi, si, score, len(strings.Fields(s)), s})
+		}
+	}
+	// Best score first; ties go to the better-ranked fact, then the earlier sentence.
+	sort.SliceStable(cands, func(i, j int) bool {
+		if cands[i].score != cands[j].score {
+			return cands[i].score > cands[j].score
+		}
+		if cands[i].fact != cands[j].fact {
+			return cands[i].fact < cands[j].fact
+		}
+		return cands[i].pos < cands[j].pos
+	})
+	var picked []cand
+	words := 0
+	for _, c := range cands {
+		if len(picked) == smallLoreSentences {
+			break
+		}
+		if words+c.words > smallLoreWords && len(picked) > 0 {
+			continue
+		}
+		picked = append(picked, c)
+		words += c.words
+	}
+	sort.Slice(picked, func(i, j int) bool {
+		if picked[i].fact != picked[j].fact {
+			return picked[i].fact < picked[j].fact
+		}
+		return picked[i].pos < picked[j].pos
+	})
+	out := make([]smallLore, len(picked))
+	for i, c := range picked {
+		out[i] = smallLore{Heading: facts[c.fact].Heading, Text: c.text}
+	}
+	return out
+}
+
+// splitSentences cuts lore text into sentences: at a '.', '!' or '?'
+// followed by white space, and at every line break (list items and table
+// rows are units of their own). Markdown list and table markers are
+// trimmed; empty pieces are dropped. A sentence longer than smallLoreWords
+// words is cut to that many words.
+func splitSentences(text string) []string {
+	var out []string
+	for _, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(strings.TrimLeft(strings.TrimSpace(line), "-*#>|"))
+		if line == "" || strings.Trim(line, "|-: ") == "" {
+			continue
+		}
+		start := 0
+		for i := 0; i < len(line); i++ {
+			c := line[i]
+			if (c == '.' || c == '!' || c == '?') && (i+1 == len(line) || line[i+1] == ' ') {
+				out = appendSentence(out, line[start:i+1])
+				start = i + 1
+			}
+		}
+		out = appendSentence(out, line[start:])
+	}
+	return out
+}
+
+func appendSentence(out []string, s string) []string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return out
+	}
+	if f := strings.Fields(s); len(f) > smallLoreWords {
+		s = strings.Join(f[:smallLoreWords], " ")
+	} else {
+		s = strings.Join(f, " ")
+	}
+	return append(out, s)
+}
+
+// renderSmall renders name (npc.dialogue-small or npc.bark-small) for req
+// into req.SmallPrompt and req.SmallPrefixBytes. The sentences come from
+// req.Facts by their overlap with query. A render error leaves the small
+// prompt empty (backends then read Prompt) and is returned.
+func (a *Agent) renderSmall(req *inference.Request, name, query string, data promptData) error {
+	data.Persona.Secrets = nil // a small model is never told what it must not say
+	data.Lore = selectSentences(req.Facts, query)
+	if len(data.Memories) > smallMemories {
+		data.Memories = data.Memories[:smallMemories]
+	}
+	text, _, err := a.deps.Prompts.Render(name, data)
+	if err != nil {
+		return err
+	}
+	req.SmallPrompt, req.SmallPrefixBytes = text, stablePrefix(text)
+	return nil
+}
