@@ -60,7 +60,7 @@ func selectSentences(facts []inference.Fact, query string) []smallLore {
 	}
 	var cands []cand
 	for fi, f := range facts {
-		for si, s := range splitSentences(f.Text) {
+		for si, s := range SplitSentences(f.Text) {
 			score := 0
 			if len(q) > 0 {
 				for w := range termSet(s) {
@@ -110,12 +110,14 @@ func selectSentences(facts []inference.Fact, query string) []smallLore {
 	return out
 }
 
-// splitSentences cuts lore text into sentences: at a '.', '!' or '?'
+// SplitSentences cuts lore text into sentences, exactly as the small
+// prompts show them (the training corpus generator uses it to find a
+// sentence in a prompt): at a '.', '!' or '?'
 // followed by white space, and at every line break (list items and table
 // rows are units of their own). Markdown list and table markers are
 // trimmed; empty pieces are dropped. A sentence longer than smallLoreWords
 // words is cut to that many words.
-func splitSentences(text string) []string {
+func SplitSentences(text string) []string {
 	var out []string
 	for _, line := range strings.Split(text, "\n") {
 		line = strings.TrimSpace(strings.TrimLeft(strings.TrimSpace(line), "-*#>|"))
