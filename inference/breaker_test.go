@@ -3,6 +3,7 @@ package inference_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -124,5 +125,22 @@ func TestMaxInFlight(t *testing.T) {
 func TestBreakerOptionsValidated(t *testing.T) {
 	if _, err := inference.NewRouter(template.New(), nil, inference.RouterOptions{BreakerFailures: -1}); err == nil {
 		t.Fatal("negative BreakerFailures accepted")
+	}
+}
+
+// TestUnsuitableRequestsDoNotOpenTheCircuit: a backend that refuses
+// requests it cannot take (inference.ErrUnsuitable: a prompt too long for
+// its context) is passed over for them, and its circuit stays closed.
+func TestUnsuitableRequestsDoNotOpenTheCircuit(t *testing.T) {
+	m := model("small", 1, time.Millisecond, "fine")
+	m.err = fmt.Errorf("prompt of 900 tokens: %w", inference.ErrUnsuitable)
+	r := breakerRouter(t, m)
+	for i := 0; i < 10; i++ {
+		if res, _ := generate(t, r, time.Second); !res.Floor {
+			t.Fatalf("refusing backend answered: %+v", res)
+		}
+	}
+	if st := stats(r, "small"); st.Circuit != inference.CircuitClosed || m.calls.Load() != 10 || st.Errors != 0 {
+		t.Fatalf("after 10 unsuitable requests: %+v, %d calls; want a closed circuit and every request offered", st, m.calls.Load())
 	}
 }

@@ -110,6 +110,10 @@ type Request struct {
 	Stop             []string // stop sequences
 	BudgetMS         float64  // the caller's budget, for reporting; the deadline is ctx's
 	AllowFallback    bool     // reserved: refinement after the on-time answer (issue 4)
+	// ResponseSchema, when set, is a JSON Schema the reply must validate
+	// against: the embedded model enforces it by constrained decoding
+	// (inference/embedded/constrain documents the subset). nil: free text.
+	ResponseSchema []byte
 	// CacheKey, when set, makes the answer shareable: any request with the
 	// same key may receive it from the Router's ResponseCache. The caller
 	// sets it (usually to ExactKey(req)) only when the answer does not
@@ -174,6 +178,12 @@ type Model interface {
 	Info() Info
 	Generate(ctx context.Context, req *Request, sink Sink) (Result, error)
 }
+
+// ErrUnsuitable is wrapped by a backend's error when it cannot take this
+// particular request (a prompt longer than its context, its queue full),
+// though it is healthy: the Router moves on to the next tier without
+// counting a failure against the backend's circuit.
+var ErrUnsuitable = errors.New("inference: backend cannot take this request")
 
 // ErrNoBackend is returned when a Router has no backend that can run.
 var ErrNoBackend = errors.New("inference: no backend available")

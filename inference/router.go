@@ -499,14 +499,16 @@ func (r *Router) attempt(ctx context.Context, b *backend, deadline time.Time, re
 		return res, true
 	}
 
-	if ctx.Err() == context.Canceled {
+	unsuitable := finished && errors.Is(a.err, ErrUnsuitable)
+	if ctx.Err() == context.Canceled || unsuitable {
 		b.breaker.abandon()
 	} else {
 		b.breaker.failure(now)
 	}
 	switch {
-	case ctx.Err() == context.Canceled:
-		// The caller gave up; not the backend's fault, nothing learned.
+	case ctx.Err() == context.Canceled, unsuitable:
+		// The caller gave up, or the request did not suit a healthy
+		// backend: not the backend's fault, nothing learned.
 	case bad:
 		// A malformed chunk cancelled the attempt itself: a failure, even
 		// when the backend had not returned yet (under load it often has

@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,7 +36,9 @@ import (
 type Options struct {
 	// Name is the backend name in results and metrics; default "embedded".
 	Name string
-	// Threads is the goroutines one forward pass may use; 0: GOMAXPROCS.
+	// Threads is the goroutines one forward pass may use; 0: GOMAXPROCS
+	// less one (at least 1), so a game loop in the same process keeps a
+	// core (DESIGN §3). A standalone server may give it every core.
 	Threads int
 	// Quantize8 runs the weight matrices as GGUF Q8_0 blocks.
 	Quantize8 bool
@@ -69,6 +72,9 @@ func (o *Options) defaults() {
 	if o.Name == "" {
 		o.Name = "embedded"
 	}
+	if o.Threads <= 0 {
+		o.Threads = max(1, runtime.GOMAXPROCS(0)-1)
+	}
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = 4
 	}
@@ -97,10 +103,13 @@ func (o *Options) defaults() {
 
 // Errors returned by Generate (wrapped with detail).
 var (
-	// ErrPromptTooLong: the prompt does not fit the model's context.
-	ErrPromptTooLong = errors.New("embedded: prompt longer than the model's context")
-	// ErrBusy: the queue is full; the caller should use another tier.
-	ErrBusy = errors.New("embedded: queue full")
+	// ErrPromptTooLong: the prompt does not fit the model's context. It
+	// wraps inference.ErrUnsuitable, so the Router passes the request on
+	// without holding it against the engine.
+	ErrPromptTooLong = fmt.Errorf("embedded: prompt longer than the model's context (%w)", inference.ErrUnsuitable)
+	// ErrBusy: the queue is full; the caller should use another tier. It
+	// wraps inference.ErrUnsuitable.
+	ErrBusy = fmt.Errorf("embedded: queue full (%w)", inference.ErrUnsuitable)
 	// ErrClosed: the engine was closed.
 	ErrClosed = errors.New("embedded: engine closed")
 	// ErrEmptyPrompt: the request has neither SmallPrompt nor Prompt.
@@ -216,11 +225,12 @@ func (e *Engine) PrefixCacheStats() (hits, misses uint64) {
 }
 
 // Info describes the engine to the Router: the embedded tier, with a
-// latency prior of a few milliseconds to first token and a few hundred
-// tokens per second, refined by the Router's live estimates.
+// latency prior of 5 ms to first token and 2,000 tokens per second (the
+// shipped model on two cores, docs/models.md), which the Router's live
+// estimates replace as replies come in.
 func (e *Engine) Info() inference.Info {
 	return inference.Info{Name: e.opts.Name, Tier: inference.TierEmbedded, Quality: e.opts.Quality,
-		ExpectedTTFT: 8 * time.Millisecond, ExpectedTokensPerSecond: 600,
+		ExpectedTTFT: 5 * time.Millisecond, ExpectedTokensPerSecond: 2000,
 		MaxInFlight: e.opts.MaxBatch + e.opts.MaxQueue}
 }
 

@@ -248,3 +248,33 @@ func BenchmarkGemmKernels(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGEMMPeak is the machine's measured GEMM rate, the yardstick the
+// model's achieved FLOP/s is a ratio of (issue 3): a 256×256×256 float64
+// product (C = A·Bᵀ, the layout every weight product uses) with the
+// assembly kernel, on 1 and 2 threads.
+//
+//	go test ./inference/embedded/llama -run XXX -bench GEMMPeak
+func BenchmarkGEMMPeak(b *testing.B) {
+	const n = 256
+	a, bm, c := make([]float64, n*n), make([]float64, n*n), make([]float64, n*n)
+	for i := range a {
+		a[i], bm[i] = float64(i%7)-3, float64(i%5)-2
+	}
+	for _, threads := range []int{1, 2} {
+		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
+			t := startTeam(threads)
+			if t != nil {
+				defer t.close()
+			}
+			for b.Loop() {
+				if t == nil {
+					gemmNT(n, n, n, a, n, bm, n, c, n, false)
+				} else {
+					gemmNTPar(t, n, n, n, a, n, bm, n, c, n, false)
+				}
+			}
+			b.ReportMetric(2*n*n*n*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
