@@ -50,6 +50,46 @@ const (
 	// offered (or not among its last [MaxQuestOffers] offers), or
 	// quest.abandon one that is not in the player's log.
 	CodeUnknownQuest = "unknown_quest"
+
+	// CodeUnauthorized is the code of the JSON body of an HTTP 401 answer
+	// to the WebSocket upgrade or to an admin endpoint: the request carried
+	// no credential, an unknown API key, or a JWT that is invalid (bad
+	// signature, an algorithm other than HS256, expired, claims missing).
+	// The message says which. No WebSocket connection is made.
+	CodeUnauthorized = "unauthorized"
+	// CodeForbidden: the credential is valid but does not allow the action.
+	// As the JSON body of an HTTP 403: a client credential on an admin
+	// endpoint, or an admin endpoint of a server that runs without
+	// authentication. As an error frame answering hello: the player_id is
+	// not the JWT's sub (a client cannot speak as another player); the
+	// connection stays open without a session and may send hello again.
+	CodeForbidden = "forbidden"
+	// CodeRateLimited: the connection sent frames faster than its message
+	// rate (a token bucket per connection); the frame was not processed.
+	// Slow down; the connection continues. Error frames are themselves
+	// rate limited: beyond that budget refused frames get no error of
+	// their own, and a later error with id 0 counts them.
+	CodeRateLimited = "rate_limited"
+	// CodePlayerRateLimited: the player's connections together sent frames
+	// faster than the per-player message rate; the frame was not
+	// processed. As for [CodeRateLimited].
+	CodePlayerRateLimited = "player_rate_limited"
+	// CodeTooManyInFlight: a talk, bark or quest.request arrived while the
+	// connection already had the maximum number of them waiting for their
+	// answer; nothing was queued. Wait for an answer before sending more.
+	CodeTooManyInFlight = "too_many_in_flight"
+)
+
+// Close codes of authenticated servers (docs/security.md).
+const (
+	// CloseKicked (1008, policy violation) closes the connections of a
+	// player an administrator kicked (POST /v1/admin/kick). Reconnecting
+	// is allowed unless the credential was revoked.
+	CloseKicked = 1008
+	// CloseCredentialExpired (4001): the JWT the connection was opened
+	// with has expired (its exp, plus the server's clock-skew leeway).
+	// Reconnect with a fresh token.
+	CloseCredentialExpired = 4001
 )
 
 // Error is a protocol error: either one this package detected while decoding

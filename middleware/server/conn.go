@@ -9,9 +9,11 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
+	"golang.org/x/time/rate"
 
 	"github.com/hearth-ai/hearth/middleware"
 	"github.com/hearth-ai/hearth/middleware/protocol"
@@ -27,6 +29,18 @@ type conn struct {
 	codec   protocol.Codec
 	session string
 	log     *slog.Logger
+	// principal is who authenticated the upgrade (an anonymous client
+	// when the server runs without authentication); its Tenant is the
+	// connection's tenant. Set before the connection is registered.
+	principal Principal
+
+	// Limits (limits.go). connLim, playerLim (set by hello), errLim and
+	// the unanswered count belong to the read pump; inFlight counts the
+	// connection's requests that wait for their answer.
+	connLim, playerLim, errLim *rate.Limiter
+	unanswered                 int
+	unansweredCode             string
+	inFlight                   atomic.Int32
 
 	out       chan []byte   // encoded frames; bounded, see Options.SendQueue
 	closeReq  chan closeMsg // first close request wins
@@ -49,6 +63,13 @@ type closeMsg struct {
 }
 
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
+	// Authentication comes first, before the upgrade: a refused client
+	// gets an HTTP 401 and never a WebSocket connection.
+	principal, fail := s.authenticate(r)
+	if fail != nil {
+		s.refuse(w, r, fail)
+		return
+	}
 	if !offersSubprotocol(r) {
 		http.Error(w, "hearth: ask for a subprotocol in Sec-WebSocket-Protocol: "+
 			protocol.SubprotocolMsgpack+" or "+protocol.SubprotocolJSON+" (docs/protocol.md §1)", http.StatusBadRequest)
@@ -61,18 +82,31 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	codec, _ := protocol.CodecFor(ws.Subprotocol())
 	c := &conn{
 		s: s, ws: ws, codec: codec,
-		session:  strconv.FormatUint(s.sessions.Add(1), 36),
-		out:      make(chan []byte, s.opts.SendQueue),
-		closeReq: make(chan closeMsg, 1),
-		done:     make(chan struct{}),
+		session:   strconv.FormatUint(s.sessions.Add(1), 36),
+		principal: principal,
+		out:       make(chan []byte, s.opts.SendQueue),
+		closeReq:  make(chan closeMsg, 1),
+		done:      make(chan struct{}),
+		connLim:   s.opts.Limits.Conn.limiter(),
+		errLim:    s.opts.Limits.ErrorReplies.limiter(),
 	}
 	c.log = s.opts.Logger.With("session", c.session, "remote", r.RemoteAddr)
+	if principal.ID != "" {
+		c.log = c.log.With("principal", principal.ID, "tenant", principal.Tenant)
+	}
 	if !s.addConn(c) {
 		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(protocol.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
 		ws.Close()
 		return
 	}
 	defer s.removeConn(c)
+	if exp := principal.Expires; !exp.IsZero() {
+		// A connection lives no longer than its token (docs/security.md).
+		t := time.AfterFunc(time.Until(exp.Add(JWTLeeway)), func() {
+			c.closeWith(protocol.CloseCredentialExpired, "token expired: reconnect with a fresh one")
+		})
+		defer t.Stop()
+	}
 	go c.writePump()
 	c.readPump()
 	c.closeWith(websocket.CloseNormalClosure, "")
@@ -122,6 +156,9 @@ func (c *conn) readPump() {
 			return
 		}
 		c.s.metrics.framesIn.Inc()
+		if !c.admit(buf.Bytes()) {
+			continue
+		}
 		if tooBig {
 			c.s.metrics.badFrames.WithLabelValues(protocol.CodeFrameTooLarge).Inc()
 			c.sendError(0, protocol.CodeFrameTooLarge, fmt.Sprintf("frame is over %d bytes", protocol.MaxFrameBytes))
@@ -222,7 +259,14 @@ func (c *conn) hello(id uint64, m protocol.Hello) {
 		c.closeWith(protocol.CloseProtocolViolation, "hello sent twice; this connection belongs to player "+strconv.Quote(c.playerID))
 		return
 	}
+	if p := c.principal.Player; p != "" && m.PlayerID != p {
+		// A JWT speaks for one player only (docs/security.md).
+		c.s.metrics.limited.WithLabelValues(protocol.CodeForbidden).Inc()
+		c.sendError(id, protocol.CodeForbidden, fmt.Sprintf("hello.player_id %q: this connection's token is for player %q", m.PlayerID, p))
+		return
+	}
 	c.playerID, c.playerName = m.PlayerID, m.PlayerName
+	c.playerLim = c.s.acquirePlayerLimiter(c)
 	c.s.addPlayerConn(c)
 	opts := c.s.rt.Options()
 	c.send(protocol.Header{ID: id, Tick: c.s.tick.Load()}, protocol.Welcome{
@@ -256,6 +300,9 @@ func (c *conn) submit(id uint64, what string, budgetMS uint32, submit func(tag u
 		c.sendError(id, protocol.CodeNotHello, "send hello with your player_id before "+what)
 		return
 	}
+	if !c.acquireInFlight(id) {
+		return
+	}
 	budget := time.Duration(budgetMS) * time.Millisecond
 	budget = min(budget, c.s.opts.MaxBudget)
 	tag := c.s.nextTag.Add(1)
@@ -265,6 +312,7 @@ func (c *conn) submit(id uint64, what string, budgetMS uint32, submit func(tag u
 		return
 	}
 	c.s.routes.Delete(tag)
+	c.releaseInFlight()
 	switch {
 	case errors.Is(err, npc.ErrUnknownNPC):
 		c.sendError(id, protocol.CodeUnknownNPC, err.Error())

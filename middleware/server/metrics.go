@@ -14,6 +14,8 @@ type serverMetrics struct {
 	badFrames     *prometheus.CounterVec // by error code
 	slowConsumers prometheus.Counter
 	replyLatency  prometheus.Histogram
+	authRefused   *prometheus.CounterVec // HTTP requests refused, by error code
+	limited       *prometheus.CounterVec // frames and requests refused by Limits, by error code
 }
 
 func newServerMetrics() serverMetrics {
@@ -27,12 +29,16 @@ func newServerMetrics() serverMetrics {
 		replyLatency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "hearth_server_reply_latency_ms",
 			Help:    "Ready latency of replies sent to WebSocket clients, in milliseconds.",
 			Buckets: []float64{0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 40, 45, 50, 75, 100}}),
+		authRefused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hearth_server_auth_refused_total",
+			Help: "HTTP requests (upgrades, admin calls) refused by authentication or role, by error code."}, []string{"code"}),
+		limited: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hearth_server_limited_total",
+			Help: "Frames and requests refused by the server's limits or player binding, by error code."}, []string{"code"}),
 	}
 }
 
 func (m serverMetrics) register(reg prometheus.Registerer, s *Server) error {
 	conns := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hearth_server_connections", Help: "Open WebSocket connections."}, s.connCount)
-	for _, c := range []prometheus.Collector{m.framesIn, m.framesOut, m.badFrames, m.slowConsumers, m.replyLatency, conns} {
+	for _, c := range []prometheus.Collector{m.framesIn, m.framesOut, m.badFrames, m.slowConsumers, m.replyLatency, m.authRefused, m.limited, conns} {
 		if err := reg.Register(c); err != nil {
 			return err
 		}

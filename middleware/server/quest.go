@@ -114,7 +114,7 @@ func (c *conn) questsReady(id uint64) bool {
 }
 
 func (c *conn) questRequest(id uint64, m protocol.QuestRequest) {
-	if !c.questsReady(id) {
+	if !c.questsReady(id) || !c.acquireInFlight(id) {
 		return
 	}
 	budget := min(time.Duration(m.BudgetMS)*time.Millisecond, c.s.opts.MaxBudget)
@@ -130,6 +130,7 @@ func (c *conn) questRequest(id uint64, m protocol.QuestRequest) {
 		return
 	}
 	c.s.routes.Delete(tag)
+	c.releaseInFlight()
 	switch {
 	case errors.Is(err, middleware.ErrNoQuests):
 		c.sendError(id, protocol.CodeQuestsUnavailable, err.Error())

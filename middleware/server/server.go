@@ -65,6 +65,22 @@ type Options struct {
 	// Collectors are more Prometheus collectors served on /metrics beside
 	// the runtime's, e.g. inference.NewCollector(stack.Router, stack.Cache).
 	Collectors []prometheus.Collector
+
+	// Keys are the API keys accepted on the WebSocket upgrade and the
+	// admin endpoints (LoadKeyRing). With Keys and JWT both nil the server
+	// is open: anyone who reaches it may connect as any player, the admin
+	// endpoints answer 403, and New logs a warning. docs/security.md.
+	Keys *KeyRing
+	// JWT verifies HS256 JWTs (NewJWTVerifier) on the upgrade and the
+	// admin endpoints; a JWT binds the connection to the player in its sub.
+	JWT *JWTVerifier
+	// Audit records every authenticated admin request. Default: the
+	// Logger, at level info (use OpenFileAudit for an append-only file).
+	Audit Audit
+	// Limits bound message rates and requests in flight. The zero value
+	// limits nothing but frame sizes; DefaultLimits is the production
+	// policy.
+	Limits Limits
 }
 
 func (o *Options) fill() error {
@@ -85,6 +101,12 @@ func (o *Options) fill() error {
 	}
 	if o.CheckOrigin == nil {
 		o.CheckOrigin = func(*http.Request) bool { return true }
+	}
+	if o.Audit == nil {
+		o.Audit = logAudit{o.Logger}
+	}
+	if err := o.Limits.fill(); err != nil {
+		return err
 	}
 	switch {
 	case o.SendQueue < 0:
@@ -118,12 +140,15 @@ type Server struct {
 	// the order they happened. The tracker serializes its changes anyway.
 	questMu sync.Mutex
 
-	mu       sync.Mutex
-	conns    map[*conn]struct{}
-	players  map[string]map[*conn]struct{} // player id → its connections that said hello
-	shutdown bool
-	connWG   sync.WaitGroup
-	sessions atomic.Uint64
+	mu      sync.Mutex
+	conns   map[*conn]struct{}
+	players map[string]map[*conn]struct{} // player id → its connections that said hello
+	// playerLims are the per-player token buckets (Limits.Player), by
+	// playerKey, while the player has a connection.
+	playerLims map[string]*playerBucket
+	shutdown   bool
+	connWG     sync.WaitGroup
+	sessions   atomic.Uint64
 }
 
 type route struct {
@@ -141,7 +166,12 @@ func New(rt *middleware.Runtime, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{rt: rt, opts: opts, registry: prometheus.NewRegistry(), conns: map[*conn]struct{}{},
-		players: map[string]map[*conn]struct{}{}}
+		players: map[string]map[*conn]struct{}{}, playerLims: map[string]*playerBucket{}}
+	if !s.authEnabled() {
+		opts.Logger.Warn("server: authentication is off: anyone who can reach this address may connect as any player, " +
+			"and the admin endpoints are disabled; use Options.Keys or Options.JWT (hearth serve -auth-keys, -jwt-secret-env) " +
+			"in production (docs/security.md)")
+	}
 	s.upgrader = websocket.Upgrader{
 		Subprotocols:    protocol.Subprotocols(),
 		CheckOrigin:     opts.CheckOrigin,
@@ -172,10 +202,13 @@ func New(rt *middleware.Runtime, opts Options) (*Server, error) {
 	return s, nil
 }
 
-// Handler returns the HTTP handler: /v1/ws, /healthz and /metrics.
+// Handler returns the HTTP handler: /v1/ws, the admin endpoints
+// (AdminConnectionsPath, AdminKickPath), /healthz and /metrics.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc(protocol.Path, s.serveWS)
+	mux.HandleFunc(AdminConnectionsPath, s.adminHandler(http.MethodGet, "connections.list", s.adminConnections))
+	mux.HandleFunc(AdminKickPath, s.adminHandler(http.MethodPost, "kick", s.adminKick))
 	mux.HandleFunc("/healthz", s.serveHealth)
 	mux.Handle("/metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
 	return mux
@@ -247,6 +280,7 @@ func (s *Server) deliverTick(tick uint64, events []middleware.Event) {
 			rt.c.sendDelta(rt.id, tick, ev)
 		case middleware.EventReply:
 			s.routes.Delete(ev.Tag)
+			rt.c.releaseInFlight()
 			s.metrics.observe(ev)
 			rt.c.send(protocol.Header{ID: rt.id, Tick: tick}, protocol.DialogueDone{
 				Ticket: uint64(ev.Ticket), NPCID: ev.NPCID, Text: ev.Text, Tier: string(ev.Tier),
@@ -256,9 +290,11 @@ func (s *Server) deliverTick(tick uint64, events []middleware.Event) {
 			})
 		case middleware.EventQuest:
 			s.routes.Delete(ev.Tag)
+			rt.c.releaseInFlight()
 			rt.c.offerQuest(rt, tick, ev)
 		case middleware.EventError:
 			s.routes.Delete(ev.Tag)
+			rt.c.releaseInFlight()
 			if rt.quest {
 				rt.c.sendError(rt.id, questErrorCode(ev.Err), ev.Err.Error())
 				break
@@ -313,6 +349,7 @@ func (s *Server) addConn(c *conn) bool {
 func (s *Server) removeConn(c *conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
+	s.releasePlayerLimiterLocked(c)
 	if pc := s.players[c.playerID]; pc != nil {
 		delete(pc, c)
 		if len(pc) == 0 {
