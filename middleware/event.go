@@ -65,6 +65,10 @@ type Event struct {
 	// CostUSD is what the answering backend charged (0 for in-process
 	// tiers and the cache).
 	CostUSD float64
+	// Guard is the guardrail that replaced the reply with an in-character
+	// deflection (npc/guard reason codes: "injection", "persona_break",
+	// "secret_leak", …); "" when nothing was blocked.
+	Guard string
 	// OnTime is true when the game received the reply by the first Tick at
 	// or after its tick boundary: the deadline of DESIGN §1 was kept.
 	OnTime bool

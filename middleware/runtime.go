@@ -580,7 +580,8 @@ func (rt *Runtime) deliver(r *request, reply npc.Reply) {
 	onTime := !ready.After(r.boundary)
 	ev := Event{Ticket: r.ticket, Kind: EventReply, Tag: r.talk.Tag, NPCID: r.talk.NPCID,
 		PlayerID: r.talk.PlayerID, Text: reply.Text, Tier: reply.Tier, Backend: reply.Backend,
-		Floor: reply.Floor, Latency: lat, Budget: r.budget, OnTime: onTime, CostUSD: reply.CostUSD}
+		Floor: reply.Floor, Latency: lat, Budget: r.budget, OnTime: onTime, CostUSD: reply.CostUSD,
+		Guard: string(reply.Guard)}
 	if reply.Prompt.Name != "" {
 		ev.Prompt = reply.Prompt.String()
 	}

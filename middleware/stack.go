@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"time"
@@ -39,7 +40,9 @@ type StackConfig struct {
 	Runtime Options
 	// Backends are the model backends above the template floor (for
 	// example a local model server or a remote large model through
-	// inference/openai). None: the floor answers every request.
+	// inference/openai, or the embedded transformer of
+	// inference/embedded). None: the floor answers every request. The
+	// Stack owns them: Close closes each one that is an io.Closer.
 	Backends []inference.Model
 	// Cache sizes the exact response cache (DESIGN §4); zero values take
 	// inference.CacheOptions' defaults (64 MiB, 10 minutes).
@@ -72,6 +75,8 @@ type Stack struct {
 	QuestWorld *quest.World
 	Quests     *quest.Generator
 	QuestLog   *quest.Tracker
+
+	backends []inference.Model // closed by Close after the runtime
 }
 
 // OpenStack opens the store, ingests the world's lore and the extra lore
@@ -88,7 +93,7 @@ func OpenStack(ctx context.Context, cfg StackConfig) (_ *Stack, err error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Stack{}
+	s := &Stack{backends: cfg.Backends}
 	defer func() {
 		if err != nil {
 			s.Close()
@@ -164,6 +169,11 @@ func (s *Stack) Close() error {
 	var errs []error
 	if s.Runtime != nil {
 		errs = append(errs, s.Runtime.Close())
+	}
+	for _, b := range s.backends {
+		if c, ok := b.(io.Closer); ok {
+			errs = append(errs, c.Close())
+		}
 	}
 	if s.Store != nil {
 		errs = append(errs, s.Store.Close())

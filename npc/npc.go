@@ -21,6 +21,7 @@ import (
 	"github.com/hearth-ai/hearth/inference"
 	"github.com/hearth-ai/hearth/internal/store"
 	"github.com/hearth-ai/hearth/lore"
+	"github.com/hearth-ai/hearth/npc/guard"
 )
 
 //go:embed prompts/*.tmpl
@@ -61,13 +62,15 @@ func (e *UnknownNPCError) Error() string {
 // Is makes errors.Is(err, ErrUnknownNPC) true.
 func (e *UnknownNPCError) Is(target error) bool { return target == ErrUnknownNPC }
 
-// Deps are what agents need. All fields are required except Logger.
+// Deps are what agents need. All fields are required except Prompts,
+// Logger and Guard.
 type Deps struct {
 	Lore    *lore.Library
 	Store   *store.Store
 	Router  *inference.Router
 	Prompts *inference.Prompts // nil: the built-in templates (DefaultPrompts)
 	Logger  *slog.Logger
+	Guard   Guardrails // zero: every guardrail on, with the defaults (see Guardrails)
 }
 
 // DefaultPrompts loads the prompt templates shipped with this package
@@ -98,6 +101,10 @@ func NewRoster(defs []Definition, deps Deps) (*Roster, error) {
 	if deps.Logger == nil {
 		deps.Logger = slog.Default()
 	}
+	if _, err := guard.ParseRating(string(deps.Guard.Policy.Rating)); err != nil {
+		return nil, fmt.Errorf("npc: Deps.Guard.Policy: %w", err)
+	}
+	filter := guard.NewFilter(deps.Guard.Policy) // compiled once, shared by every agent
 	r := &Roster{agents: make(map[string]*Agent, len(defs))}
 	for _, d := range defs {
 		if err := d.Validate(); err != nil {
@@ -106,7 +113,7 @@ func NewRoster(defs []Definition, deps Deps) (*Roster, error) {
 		if _, dup := r.agents[d.ID]; dup {
 			return nil, fmt.Errorf("npc %q: defined twice", d.ID)
 		}
-		r.agents[d.ID] = newAgent(d, deps)
+		r.agents[d.ID] = newAgent(d, deps, filter)
 		r.ids = append(r.ids, d.ID)
 	}
 	sort.Strings(r.ids)
@@ -150,6 +157,11 @@ type Turn struct {
 type Reply struct {
 	inference.Result
 	Prompt inference.PromptRef // template that rendered the prompt (zero for floor replies)
+	// Guard is why the guardrails replaced the reply with an in-character
+	// deflection (guard.ReasonInjection for the player's line,
+	// guard.ReasonSecretLeak for the model's reply, …); "" when nothing
+	// was blocked. See Guardrails.
+	Guard guard.Reason
 }
 
 // Agent is one NPC able to hold conversations. Safe for concurrent use.
@@ -164,9 +176,11 @@ type Agent struct {
 	// must not touch the disk) can still greet a known player by name.
 	namesMu sync.RWMutex
 	names   map[string]string
+
+	guard *agentGuard
 }
 
-func newAgent(d Definition, deps Deps) *Agent {
+func newAgent(d Definition, deps Deps, filter *guard.Filter) *Agent {
 	return &Agent{
 		def: d,
 		persona: inference.Persona{ID: d.ID, Name: d.Name, Role: d.Role, Traits: d.Traits,
@@ -175,6 +189,7 @@ func newAgent(d Definition, deps Deps) *Agent {
 		deps:   deps,
 		memory: newMemoryCache(d.ID, deps.Store),
 		names:  map[string]string{},
+		guard:  newAgentGuard(d, deps.Guard, filter),
 	}
 }
 
@@ -185,7 +200,17 @@ func (a *Agent) Definition() Definition { return a.def }
 // ctx's deadline through the Router, which answers with the floor when
 // nothing better is ready. It does not write memory; call Remember with the
 // reply the player actually received.
+//
+// With the guardrails on (Deps.Guard), a player's line that fails the
+// input checks never reaches the model: the reply is an in-character
+// deflection with Reply.Guard set. The model's reply is filtered while it
+// streams and once it is done; a blocked reply is replaced by a
+// deflection (the sink gets a reset and the deflection) and Reply.Guard
+// says why.
 func (a *Agent) Respond(ctx context.Context, t Turn, sink inference.Sink) (Reply, error) {
+	if !a.guard.off {
+		return a.respondGuarded(ctx, t, sink)
+	}
 	req, ref, err := a.Prepare(ctx, t)
 	if err != nil {
 		return Reply{}, err
@@ -270,6 +295,9 @@ func (a *Agent) Floor(t Turn) Reply {
 	if t.Trigger != "" {
 		return a.floorBark(t)
 	}
+	if v := a.checkInput(t); v.Blocked() {
+		return a.deflection(t, v)
+	}
 	name := t.PlayerName
 	returning := false
 	a.namesMu.RLock()
@@ -288,7 +316,9 @@ func (a *Agent) Floor(t Turn) Reply {
 // Remember appends the turn and the reply the player received to the NPC's
 // memory stream for that player, in one write. It returns the store's error
 // (for example a full disk); the conversation can go on without it. A
-// bark (t.Trigger set) is not remembered: it writes nothing.
+// bark (t.Trigger set) is not remembered: it writes nothing. A line the
+// guardrails blocked (r.Guard an input reason) is remembered as strange
+// words, not verbatim, so that recall never puts it in a later prompt.
 func (a *Agent) Remember(t Turn, r Reply) error {
 	if t.Trigger != "" {
 		return nil
@@ -309,10 +339,16 @@ func (a *Agent) Remember(t Turn, r Reply) error {
 	if who == "" {
 		who = "The stranger"
 	}
+	said, importance := who+" said: "+t.Text, Importance(t.Text)
+	if r.Guard.IsInput() {
+		// The line is remembered as said, not verbatim: recalled into a
+		// later prompt, the verbatim attack would reach the model after all.
+		said, importance = who+" said strange words I did not follow.", 2
+	}
 	g := now.UnixNano()
 	return a.memory.append(t.PlayerID,
 		store.MemoryRecord{PlayerName: name, Kind: "dialogue", Speaker: "player",
-			Text: who + " said: " + t.Text, Importance: Importance(t.Text), GameTime: g},
+			Text: said, Importance: importance, GameTime: g},
 		store.MemoryRecord{PlayerName: name, Kind: "dialogue", Speaker: "npc",
 			Text: "I answered: " + r.Text, Importance: 2, GameTime: g},
 	)

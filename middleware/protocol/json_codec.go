@@ -308,6 +308,9 @@ func (m DialogueDone) appendJSON(b []byte) []byte {
 	if m.Prompt != "" {
 		b = jsAppendKV(b, "prompt", m.Prompt, false)
 	}
+	if m.Guard != "" {
+		b = jsAppendKV(b, "guard", m.Guard, false)
+	}
 	return append(b, '}')
 }
 

@@ -169,6 +169,10 @@ type DialogueDone struct {
 	// Prompt is the prompt template used, as name@version, when a model
 	// produced Text.
 	Prompt string `json:"prompt,omitempty" msgpack:"prompt,omitempty"`
+	// Guard names the guardrail that replaced the model's reply (or the
+	// player's line) with an in-character deflection, e.g. "injection" or
+	// "persona_break"; omitted when nothing was blocked.
+	Guard string `json:"guard,omitempty" msgpack:"guard,omitempty"`
 }
 
 // Type returns [TypeDialogueDone].

@@ -120,6 +120,8 @@ func (m *DialogueDone) decodeField(r *mpReader, key []byte) (err *Error) {
 		m.Floor, err = r.bool("dialogue.done.floor")
 	case "prompt":
 		m.Prompt, err = r.str("dialogue.done.prompt")
+	case "guard":
+		m.Guard, err = r.str("dialogue.done.guard")
 	default:
 		err = r.skip()
 	}
@@ -198,7 +200,7 @@ func (m DialogueDelta) appendMsgpack(b []byte) []byte {
 }
 
 func (m DialogueDone) appendMsgpack(b []byte) []byte {
-	b = mpAppendMapHeader(b, 9+boolInt(m.Prompt != ""))
+	b = mpAppendMapHeader(b, 9+boolInt(m.Prompt != "")+boolInt(m.Guard != ""))
 	b = mpAppendUint(mpAppendStr(b, "ticket"), m.Ticket)
 	b = mpAppendKV(b, "npc_id", m.NPCID)
 	b = mpAppendKV(b, "text", m.Text)
@@ -210,6 +212,9 @@ func (m DialogueDone) appendMsgpack(b []byte) []byte {
 	b = mpAppendBool(mpAppendStr(b, "floor"), m.Floor)
 	if m.Prompt != "" {
 		b = mpAppendKV(b, "prompt", m.Prompt)
+	}
+	if m.Guard != "" {
+		b = mpAppendKV(b, "guard", m.Guard)
 	}
 	return b
 }

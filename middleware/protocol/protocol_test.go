@@ -54,6 +54,8 @@ func samples() []sample {
 		{"done floor", Header{ID: 3, Tick: 102}, DialogueDone{Ticket: 43, NPCID: "smith", Text: "Hm.",
 			Tier: TierTemplate, Backend: "template", LatencyMS: 0.000001234, BudgetMS: 50, Floor: true}},
 		{"done big latency", Header{ID: 3}, DialogueDone{Ticket: 1, LatencyMS: 1e22}},
+		{"done guarded", Header{ID: 3, Tick: 103}, DialogueDone{Ticket: 44, NPCID: "smith", Text: "Hm, strange talk.",
+			Tier: TierEmbedded, Backend: "embedded:tiny", LatencyMS: 12.5, BudgetMS: 50, OnTime: true, Guard: "persona_break"}},
 		{"error", Header{ID: 9}, ErrorPayload{Code: CodeUnknownNPC, Message: `npc "ghost": unknown`}},
 	}
 	return append(s, questSamples()...)

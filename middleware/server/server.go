@@ -286,7 +286,7 @@ func (s *Server) deliverTick(tick uint64, events []middleware.Event) {
 				Ticket: uint64(ev.Ticket), NPCID: ev.NPCID, Text: ev.Text, Tier: string(ev.Tier),
 				Backend: ev.Backend, LatencyMS: float64(ev.Latency) / 1e6,
 				BudgetMS: uint32(ev.Budget / time.Millisecond), OnTime: ev.OnTime, Floor: ev.Floor,
-				Prompt: ev.Prompt,
+				Prompt: ev.Prompt, Guard: ev.Guard,
 			})
 		case middleware.EventQuest:
 			s.routes.Delete(ev.Tag)
