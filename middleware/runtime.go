@@ -216,7 +216,18 @@ type Runtime struct {
 	due      dueHeap
 	overdue  []*request // scratch for Tick
 	prevTick time.Time  // time of the Tick before the last; ticker goroutine only
+
+	// Memory writes that failed (a full disk, a read-only data directory):
+	// counted for MemoryWriteErrors and logged at most once per
+	// memoryErrLogEvery, with the number suppressed since.
+	memErrs      atomic.Uint64
+	memErrLogged atomic.Int64  // Unix ns of the last log; 0: never
+	memErrUnsaid atomic.Uint64 // failures since that log
 }
+
+// memoryErrLogEvery is how often a failing memory write is logged while
+// writes keep failing.
+const memoryErrLogEvery = 10 * time.Second
 
 // claimWait bounds how long Tick waits for a worker that has claimed an
 // overdue request to queue its reply (normally microseconds; a preempted
@@ -533,11 +544,31 @@ func (rt *Runtime) run(r *request) {
 	rt.remember(r, r.reply)
 }
 
+// remember writes the turn to the NPC's memory. Memory is an enrichment:
+// a failed write (full disk, read-only data directory) loses this turn's
+// memory but never a reply; it is counted (MemoryWriteErrors, the
+// hearth_runtime_memory_write_errors_total metric) and logged once per
+// memoryErrLogEvery, not once per turn.
 func (rt *Runtime) remember(r *request, reply npc.Reply) {
-	if err := r.agent.Remember(r.turn, reply); err != nil {
-		rt.opts.Logger.Warn("hearth: memory write failed", "npc", r.talk.NPCID, "err", err)
+	err := r.agent.Remember(r.turn, reply)
+	if err == nil {
+		return
 	}
+	rt.memErrs.Add(1)
+	unsaid := rt.memErrUnsaid.Add(1)
+	now := time.Now().UnixNano()
+	last := rt.memErrLogged.Load()
+	if last != 0 && now-last < int64(memoryErrLogEvery) || !rt.memErrLogged.CompareAndSwap(last, now) {
+		return
+	}
+	rt.memErrUnsaid.Add(-unsaid)
+	rt.opts.Logger.Error("hearth: memory write failed; replies continue without memory of their turns",
+		"npc", r.talk.NPCID, "failures_since_last_log", unsaid, "failures_total", rt.memErrs.Load(), "err", err)
 }
+
+// MemoryWriteErrors returns how many turns' memory writes have failed
+// since New (replies were delivered; their memory was lost).
+func (rt *Runtime) MemoryWriteErrors() uint64 { return rt.memErrs.Load() }
 
 // floor answers r with the floor if nothing has claimed it yet. It runs on
 // the request's deadline timer, or in Tick for a request whose boundary

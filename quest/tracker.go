@@ -103,7 +103,10 @@ var (
 )
 
 // Tracker keeps every player's quest log, advances active quests from
-// world events and persists each change in the store before reporting it.
+// world events and persists each change in the store, synced to disk
+// (store.PutQuestLog), before reporting it: what a server acknowledges
+// survives a crash. A change the store cannot write is not made, and its
+// error wraps store.ErrWriteFailed.
 // It is safe for concurrent use.
 type Tracker struct {
 	world *World

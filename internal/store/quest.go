@@ -26,14 +26,16 @@ type QuestLogRecord struct {
 // Key layout: quest/log/<player id>/<quest id>.
 func questPrefix(playerID string) string { return "quest/log/" + url.PathEscape(playerID) + "/" }
 
-// PutQuestLog writes (or replaces) one entry of a player's quest log. It
-// returns the store's error (disk full, read-only directory); nothing is
-// written then.
+// PutQuestLog writes (or replaces) one entry of a player's quest log and
+// syncs it to disk before it returns: a quest change is acknowledged to
+// the player, so it must survive a crash (docs/security.md, "Crash
+// safety"). It returns the store's error, wrapping ErrWriteFailed (disk
+// full, read-only directory); the change must not be acknowledged then.
 func (s *Store) PutQuestLog(playerID string, r QuestLogRecord) error {
 	if playerID == "" || r.QuestID == "" {
 		return fmt.Errorf("store: quest log: player id and quest id are required")
 	}
-	return s.update(func(txn *badger.Txn) error {
+	return s.durable(func(txn *badger.Txn) error {
 		return txnSet(txn, questPrefix(playerID)+url.PathEscape(r.QuestID), &r)
 	})
 }

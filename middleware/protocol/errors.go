@@ -78,6 +78,11 @@ const (
 	// connection already had the maximum number of them waiting for their
 	// answer; nothing was queued. Wait for an answer before sending more.
 	CodeTooManyInFlight = "too_many_in_flight"
+	// CodeStorageUnavailable: quest.accept, quest.abandon or world.event
+	// changed a quest log that the server could not write and sync to
+	// disk (a full disk, a read-only data directory); that change was not
+	// made and is not acknowledged. Retry later; talk keeps working.
+	CodeStorageUnavailable = "storage_unavailable"
 )
 
 // Close codes of authenticated servers (docs/security.md).

@@ -16,6 +16,8 @@ type serverMetrics struct {
 	replyLatency  prometheus.Histogram
 	authRefused   *prometheus.CounterVec // HTTP requests refused, by error code
 	limited       *prometheus.CounterVec // frames and requests refused by Limits, by error code
+	// quest changes refused with storage_unavailable
+	storageRefused prometheus.Counter
 }
 
 func newServerMetrics() serverMetrics {
@@ -31,6 +33,8 @@ func newServerMetrics() serverMetrics {
 			Buckets: []float64{0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 40, 45, 50, 75, 100}}),
 		authRefused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hearth_server_auth_refused_total",
 			Help: "HTTP requests (upgrades, admin calls) refused by authentication or role, by error code."}, []string{"code"}),
+		storageRefused: prometheus.NewCounter(prometheus.CounterOpts{Name: "hearth_server_storage_refused_total",
+			Help: "Quest changes refused with storage_unavailable because the store could not write them."}),
 		limited: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hearth_server_limited_total",
 			Help: "Frames and requests refused by the server's limits or player binding, by error code."}, []string{"code"}),
 	}
@@ -38,7 +42,10 @@ func newServerMetrics() serverMetrics {
 
 func (m serverMetrics) register(reg prometheus.Registerer, s *Server) error {
 	conns := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hearth_server_connections", Help: "Open WebSocket connections."}, s.connCount)
-	for _, c := range []prometheus.Collector{m.framesIn, m.framesOut, m.badFrames, m.slowConsumers, m.replyLatency, m.authRefused, m.limited, conns} {
+	memErrs := prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "hearth_runtime_memory_write_errors_total",
+		Help: "Turns whose NPC memory write failed (full disk, read-only data directory); their replies were delivered."},
+		func() float64 { return float64(s.rt.MemoryWriteErrors()) })
+	for _, c := range []prometheus.Collector{m.framesIn, m.framesOut, m.badFrames, m.slowConsumers, m.replyLatency, m.authRefused, m.limited, m.storageRefused, conns, memErrs} {
 		if err := reg.Register(c); err != nil {
 			return err
 		}

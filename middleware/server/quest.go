@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hearth-ai/hearth/internal/store"
 	"github.com/hearth-ai/hearth/middleware"
 	"github.com/hearth-ai/hearth/middleware/protocol"
 	"github.com/hearth-ai/hearth/quest"
@@ -191,6 +192,8 @@ func (c *conn) questAccept(id uint64, m protocol.QuestAccept) {
 	if err != nil {
 		if errors.Is(err, quest.ErrPrerequisites) || errors.Is(err, quest.ErrAlreadyAccepted) || errors.Is(err, quest.ErrInvalidForPlayer) {
 			c.sendError(id, protocol.CodeBadRequest, err.Error())
+		} else if errors.Is(err, store.ErrWriteFailed) {
+			c.storageError(id, "quest.accept", err)
 		} else {
 			c.internalError(id, "quest.accept", err)
 		}
@@ -211,6 +214,8 @@ func (c *conn) questAbandon(id uint64, m protocol.QuestAbandon) {
 		c.sendError(id, protocol.CodeUnknownQuest, err.Error())
 	case errors.Is(err, quest.ErrNotActive):
 		c.sendError(id, protocol.CodeBadRequest, err.Error())
+	case errors.Is(err, store.ErrWriteFailed):
+		c.storageError(id, "quest.abandon", err)
 	case err != nil:
 		c.internalError(id, "quest.abandon", err)
 	default:
@@ -236,6 +241,12 @@ func (c *conn) worldEvent(id uint64, m protocol.WorldEvent) {
 		if c.s.publish(c, id, u.PlayerID, protocol.QuestUpdateOf(u)) {
 			n++
 		}
+	}
+	if errors.Is(err, store.ErrWriteFailed) {
+		// The updates published above were written and synced; the
+		// one that failed was not made.
+		c.storageError(id, "world.event", err)
+		return
 	}
 	if err != nil {
 		c.internalError(id, "world.event", err)
@@ -297,6 +308,15 @@ func encodeLog(codec protocol.Codec, h protocol.Header, m protocol.QuestLog) ([]
 		over := len(m.Entries) * (len(b) - protocol.MaxFrameBytes) / len(b)
 		m.Entries = m.Entries[:len(m.Entries)-max(1, over)]
 	}
+}
+
+// storageError refuses a quest change the store could not make durable
+// (docs/security.md, "Crash safety"). The store logs nothing per write, so
+// this logs at warn; a full disk is the operator's to fix.
+func (c *conn) storageError(id uint64, what string, err error) {
+	c.s.metrics.storageRefused.Inc()
+	c.log.Warn(what+" refused: the quest log could not be written", "err", err)
+	c.sendError(id, protocol.CodeStorageUnavailable, what+": the quest log could not be saved; nothing changed, retry later")
 }
 
 func (c *conn) internalError(id uint64, what string, err error) {
