@@ -70,7 +70,8 @@ type Deps struct {
 	Router  *inference.Router
 	Prompts *inference.Prompts // nil: the built-in templates (DefaultPrompts)
 	Logger  *slog.Logger
-	Guard   Guardrails // zero: every guardrail on, with the defaults (see Guardrails)
+	Guard   Guardrails    // zero: every guardrail on, with the defaults (see Guardrails)
+	Memory  MemoryOptions // zero: the defaults (see MemoryOptions)
 }
 
 // DefaultPrompts loads the prompt templates shipped with this package
@@ -187,7 +188,7 @@ func newAgent(d Definition, deps Deps, filter *guard.Filter) *Agent {
 			SpeechStyle: d.SpeechStyle, Faction: d.Faction, Home: d.Home},
 		filter: d.Knowledge.Filter(),
 		deps:   deps,
-		memory: newMemoryCache(d.ID, deps.Store),
+		memory: newMemoryCache(d.ID, deps.Store, deps.Memory),
 		names:  map[string]string{},
 		guard:  newAgentGuard(d, deps.Guard, filter),
 	}
@@ -259,7 +260,7 @@ func (a *Agent) Prepare(ctx context.Context, t Turn) (*inference.Request, infere
 	if req.PlayerName != "" {
 		a.rememberName(t.PlayerID, req.PlayerName)
 	}
-	req.Memories = recall(recent, termSet(t.Text), now, recallTopK)
+	req.Memories = a.memory.recall(t.PlayerID, t.Text, now, recallTopK)
 	if req.Intent == inference.IntentDialogue {
 		for _, h := range a.deps.Lore.Search(t.Text, loreTopK, a.filter) {
 			req.Facts = append(req.Facts, inference.Fact{Source: h.Chunk.Source, DocPath: h.Chunk.DocPath,
@@ -339,7 +340,7 @@ func (a *Agent) Remember(t Turn, r Reply) error {
 	if who == "" {
 		who = "The stranger"
 	}
-	said, importance := who+" said: "+t.Text, Importance(t.Text)
+	said, importance := who+" said: "+t.Text, a.memory.opts.Rater.Rate(KindDialogue, t.Text)
 	if r.Guard.IsInput() {
 		// The line is remembered as said, not verbatim: recalled into a
 		// later prompt, the verbatim attack would reach the model after all.
@@ -347,9 +348,9 @@ func (a *Agent) Remember(t Turn, r Reply) error {
 	}
 	g := now.UnixNano()
 	return a.memory.append(t.PlayerID,
-		store.MemoryRecord{PlayerName: name, Kind: "dialogue", Speaker: "player",
+		store.MemoryRecord{PlayerName: name, Kind: KindDialogue, Speaker: "player",
 			Text: said, Importance: importance, GameTime: g},
-		store.MemoryRecord{PlayerName: name, Kind: "dialogue", Speaker: "npc",
+		store.MemoryRecord{PlayerName: name, Kind: KindDialogue, Speaker: "npc",
 			Text: "I answered: " + r.Text, Importance: 2, GameTime: g},
 	)
 }
