@@ -38,6 +38,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"sort"
 	"strings"
 
@@ -171,6 +172,10 @@ type Options struct {
 	// MaxTokens bounds prompt plus response in ApproxTokens; longer items
 	// are dropped and counted in Stats.Dropped. Default ContextTokens.
 	MaxTokens int
+	// Counterfactual is the share (0..1) of lore_qa items that also get a
+	// counterfactual copy, whose answer is found only in its prompt
+	// (perturb.go). Default 0: none.
+	Counterfactual float64
 }
 
 func (o Options) withDefaults() Options {
@@ -201,6 +206,9 @@ func (o Options) check() error {
 			return fmt.Errorf("corpus: Options.%s %d: must not be negative", v.name, v.n)
 		}
 	}
+	if !(o.Counterfactual >= 0 && o.Counterfactual <= 1) {
+		return fmt.Errorf("corpus: Options.Counterfactual %g: want a share in [0, 1]", o.Counterfactual)
+	}
 	if o.PerSentence > len(trainTemplates) {
 		return fmt.Errorf("corpus: Options.PerSentence %d: at most %d question templates exist", o.PerSentence, len(trainTemplates))
 	}
@@ -223,13 +231,30 @@ func Generate(ctx context.Context, w World, opts Options, emit func(Item) error)
 	}
 	defer g.close()
 	st := newStats()
+	var (
+		pools *wordPools
+		cfRNG = rand.New(rand.NewPCG(opts.Seed, 0x636f756e746572)) // "counter"
+	)
+	if opts.Counterfactual > 0 {
+		pools = buildPools(g.sents)
+	}
 	put := func(it Item) error {
 		if ApproxTokens(it.Prompt)+ApproxTokens(it.Response) > opts.MaxTokens {
 			st.Dropped++
 			return nil
 		}
 		st.add(it)
-		return emit(it)
+		if err := emit(it); err != nil {
+			return err
+		}
+		if pools != nil && it.Kind == KindLoreQA && cfRNG.Float64() < opts.Counterfactual {
+			if cf, ok := pools.counterfactual(it, cfRNG); ok && ApproxTokens(cf.Prompt)+ApproxTokens(cf.Response) <= opts.MaxTokens {
+				st.add(cf)
+				st.Counterfactual++
+				return emit(cf)
+			}
+		}
+		return nil
 	}
 	for _, a := range g.agents {
 		if err := ctx.Err(); err != nil {

@@ -21,6 +21,9 @@ type Stats struct {
 	MaxTokens int
 	// Dropped counts items over Options.MaxTokens, left out.
 	Dropped int
+	// Counterfactual counts the counterfactual lore_qa copies among Items
+	// (Options.Counterfactual).
+	Counterfactual int
 
 	pb, pw []int
 }
@@ -79,6 +82,9 @@ func (s Stats) Write(w io.Writer) error {
 		pr("%-12s %8d\n", k, s.ByKind[k])
 	}
 	pr("%-12s %8d\n", "total", s.Items)
+	if s.Counterfactual > 0 {
+		pr("of which counterfactual lore_qa copies: %d\n", s.Counterfactual)
+	}
 	pr("bytes: %d (%.1f MiB)\n", s.Bytes, float64(s.Bytes)/(1<<20))
 	pr("prompt bytes: p50 %d, p99 %d, max %d\n", s.PromptBytes.P50, s.PromptBytes.P99, s.PromptBytes.Max)
 	pr("prompt words: p50 %d, p99 %d, max %d\n", s.PromptWords.P50, s.PromptWords.P99, s.PromptWords.Max)

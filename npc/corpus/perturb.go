@@ -1,0 +1,123 @@
+package corpus
+
+import (
+	"math/rand/v2"
+	"regexp"
+	"sort"
+	"strings"
+	"unicode"
+)
+
+// Counterfactual lore items teach a small model to copy from its prompt
+// instead of reciting what it memorised. Every lore sentence of a world is
+// asked about many times, so a model can lower its training loss by
+// memorising the answers, and then answers a question about a sentence it
+// never saw with a sentence it did. In a counterfactual copy of an item,
+// a few content words of the answer (names, numbers, long words) are
+// replaced, consistently in the lore, the question and the answer, by other
+// words of the same kind from the world: the answer is then found only in
+// the prompt. This is the counterfactual data augmentation used to make
+// readers grounded in their context (Longpre et al. 2021, "Entity-Based
+// Knowledge Conflicts in Question Answering").
+
+// wordPools are the replacement words of a world, by kind.
+type wordPools struct {
+	names, numbers, words []string
+}
+
+var wordRE = regexp.MustCompile(`[\p{L}\p{N}][\p{L}\p{N}'-]*`)
+
+// buildPools collects the distinct names (capitalised words), numbers and
+// long lowercase words of the sentences, sorted so that the pools, and the
+// corpus, are the same for the same world.
+func buildPools(sents []*sentence) *wordPools {
+	names, numbers, words := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, s := range sents {
+		for i, w := range wordRE.FindAllString(s.text, -1) {
+			switch wordKind(w, i == 0) {
+			case 'N':
+				names[w] = true
+			case '0':
+				numbers[w] = true
+			case 'w':
+				words[w] = true
+			}
+		}
+	}
+	list := func(m map[string]bool) []string {
+		out := make([]string, 0, len(m))
+		for w := range m {
+			out = append(out, w)
+		}
+		sort.Strings(out)
+		return out
+	}
+	return &wordPools{names: list(names), numbers: list(numbers), words: list(words)}
+}
+
+// wordKind classifies a word: 'N' a name (capitalised, not the sentence's
+// first word), '0' a number, 'w' a content word of 6+ letters, 0 other.
+func wordKind(w string, first bool) byte {
+	r := []rune(w)
+	switch {
+	case unicode.IsDigit(r[0]):
+		for _, c := range r {
+			if !unicode.IsDigit(c) {
+				return 0
+			}
+		}
+		return '0'
+	case unicode.IsUpper(r[0]) && !first && len(r) >= 3:
+		return 'N'
+	case unicode.IsLower(r[0]) && len(r) >= 6 && !strings.ContainsAny(w, "'-"):
+		return 'w'
+	}
+	return 0
+}
+
+// counterfactual returns a copy of a lore_qa item with one to three
+// content words of its fact replaced everywhere after the stable prefix
+// and in the response; ok is false when the fact has no replaceable word.
+func (p *wordPools) counterfactual(it Item, rng *rand.Rand) (Item, bool) {
+	var cands []string
+	seen := map[string]bool{}
+	for i, w := range wordRE.FindAllString(it.Fact, -1) {
+		if k := wordKind(w, i == 0); k != 0 && !seen[w] {
+			seen[w] = true
+			cands = append(cands, w)
+		}
+	}
+	if len(cands) == 0 {
+		return it, false
+	}
+	rng.Shuffle(len(cands), func(i, j int) { cands[i], cands[j] = cands[j], cands[i] })
+	n := 1 + rng.IntN(min(3, len(cands)))
+	head, tail := it.Prompt[:it.PrefixBytes], it.Prompt[it.PrefixBytes:]
+	for _, w := range cands[:n] {
+		var pool []string
+		switch wordKind(w, false) {
+		case 'N':
+			pool = p.names
+		case '0':
+			pool = p.numbers
+		default:
+			pool = p.words
+		}
+		if len(pool) < 2 {
+			continue
+		}
+		repl := pool[rng.IntN(len(pool))]
+		if repl == w || strings.Contains(tail, repl) {
+			continue // a replacement already in the prompt would make two answers
+		}
+		re := regexp.MustCompile(`\b` + regexp.QuoteMeta(w) + `\b`)
+		tail = re.ReplaceAllLiteralString(tail, repl)
+		it.Response = re.ReplaceAllLiteralString(it.Response, repl)
+		it.Fact = re.ReplaceAllLiteralString(it.Fact, repl)
+	}
+	if head+tail == it.Prompt {
+		return it, false
+	}
+	it.Prompt = head + tail
+	return it, true
+}
