@@ -370,8 +370,12 @@ func TestSlowConsumerIsClosed(t *testing.T) {
 	}
 	// How many pings that takes depends on the kernel's socket buffers and
 	// on how fast the server reads, so the bound is time, not a count.
-	for i, start := 0, time.Now(); time.Since(start) < 30*time.Second; i++ {
-		ws.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	// A write may block for long on a loaded machine while the server is
+	// slow to read; giving up then would end the flood before the server's
+	// queue overflowed, so the deadline is the flood's, not one write's.
+	start := time.Now()
+	ws.SetWriteDeadline(start.Add(30 * time.Second))
+	for i := 0; time.Since(start) < 30*time.Second; i++ {
 		if err := ws.WriteMessage(websocket.BinaryMessage, ping); err != nil {
 			break
 		}
