@@ -2,6 +2,7 @@ package embedded_test
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"slices"
 	"strings"
@@ -77,11 +78,23 @@ func loreWords() []string {
 // requests in flight. It reports the latency quantiles of single replies
 // (p50-ms, p99-ms) and the tokens generated per second.
 //
+// Sub-benchmarks: threads per forward pass (1: the default inside a game
+// process, which keeps a core; 2: a standalone server), float64 or Q8_0
+// weights, and requests in flight.
+//
 //	go test ./inference/embedded -run XXX -bench NPCReply -benchtime 200x
 func BenchmarkNPCReply(b *testing.B) {
-	for _, inflight := range []int{1, 2, 4} {
-		b.Run(map[int]string{1: "inflight=1", 2: "inflight=2", 4: "inflight=4"}[inflight], func(b *testing.B) {
-			e, tk := benchEngine(b, embedded.Options{Stop: []string{}})
+	for _, c := range []struct {
+		threads, inflight int
+		q8                bool
+	}{{1, 1, false}, {1, 2, false}, {1, 2, true}, {2, 1, false}, {2, 2, false}, {2, 2, true}, {2, 4, false}} {
+		name := fmt.Sprintf("threads=%d/f64/inflight=%d", c.threads, c.inflight)
+		if c.q8 {
+			name = fmt.Sprintf("threads=%d/q8/inflight=%d", c.threads, c.inflight)
+		}
+		inflight := c.inflight
+		b.Run(name, func(b *testing.B) {
+			e, tk := benchEngine(b, embedded.Options{Stop: []string{}, Threads: c.threads, Quantize8: c.q8})
 			words := loreWords()
 			prefix := promptOf(b, tk, words, 149) // + BOS = 150 tokens
 			rest := promptOf(b, tk, words[len(words)/2:], 50)

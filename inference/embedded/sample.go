@@ -79,10 +79,30 @@ func (s *sampler) next(logits []float64, allowed []bool) int {
 // after top-k and top-p truncation.
 func (s *sampler) draw(logits []float64) int {
 	idx := s.idx
-	sort.SliceStable(idx, func(i, j int) bool { return logits[idx[i]] > logits[idx[j]] })
-	if k := s.cfg.TopK; k > 0 && k < len(idx) {
-		idx = idx[:k]
+	// better orders by logit, ties to the lower id, so the order (and the
+	// draw) never depends on how the candidates were arranged.
+	better := func(a, b int) bool {
+		if logits[a] != logits[b] {
+			return logits[a] > logits[b]
+		}
+		return a < b
 	}
+	if k := s.cfg.TopK; k > 0 && k < len(idx) {
+		// Keep the k best in a min-heap (O(V log k)) instead of sorting the
+		// whole vocabulary for every token.
+		h := idx[:k]
+		for i := k/2 - 1; i >= 0; i-- {
+			siftDown(h, i, better)
+		}
+		for _, id := range idx[k:] {
+			if better(id, h[0]) {
+				h[0] = id
+				siftDown(h, 0, better)
+			}
+		}
+		idx = h
+	}
+	sort.Slice(idx, func(i, j int) bool { return better(idx[i], idx[j]) })
 	s.prob = s.prob[:0]
 	top := logits[idx[0]]
 	sum := 0.0
@@ -113,4 +133,23 @@ func (s *sampler) draw(logits []float64) int {
 		}
 	}
 	return idx[len(idx)-1]
+}
+
+// siftDown restores the min-heap order (the worst of the kept candidates
+// at the root, by better) below position i.
+func siftDown(h []int, i int, better func(a, b int) bool) {
+	for {
+		c := 2*i + 1
+		if c >= len(h) {
+			return
+		}
+		if c+1 < len(h) && better(h[c], h[c+1]) {
+			c++ // the worse child
+		}
+		if !better(h[i], h[c]) {
+			return
+		}
+		h[i], h[c] = h[c], h[i]
+		i = c
+	}
 }
