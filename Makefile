@@ -7,7 +7,7 @@ SRD      ?= ../shared/data/srd-5.2/src
 # world alone works offline without it.
 LORE_FLAGS := $(if $(wildcard $(SRD)),-lore srd=$(SRD),)
 
-.PHONY: run test test-short fuzz bench demo chat build vet fmt clean
+.PHONY: run test test-short fuzz bench demo chat model model-eval build vet fmt clean
 
 ## run: serve the demo world over WebSocket on ws://$(ADDR)/v1/ws (offline, embedded default)
 run: build
@@ -28,6 +28,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseFrontMatter$$' -fuzztime $(FUZZTIME) ./lore/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseDocument$$' -fuzztime $(FUZZTIME) ./lore/
 	$(GO) test -run '^$$' -fuzz '^FuzzGenerate$$' -fuzztime $(FUZZTIME) ./inference/template/
+	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./inference/embedded/gguf/
+	$(GO) test -run '^$$' -fuzz '^FuzzRoundTrip$$' -fuzztime $(FUZZTIME) ./inference/embedded/bpe/
+	$(GO) test -run '^$$' -fuzz '^FuzzCompile$$' -fuzztime $(FUZZTIME) ./inference/embedded/constrain/
 
 ## bench: short latency benchmark: 200 WebSocket clients for 10 s against an in-process server,
 ## then the same open-loop load with and without the stack (every request to a simulated
@@ -45,6 +48,25 @@ demo:
 ## directory, so it can run beside `make run`)
 chat: build
 	./bin/hearth chat -embedded -data .hearth/demo-data $(LORE_FLAGS)
+
+## model: rebuild the shipped model from nothing (deterministic; about 1.5 hours on 2 cores):
+## stage 1 trains a fresh tokenizer and model on the demo world's corpus, stage 2 continues
+## on the corpus with counterfactual lore answers; then the eval. Model card: docs/models.md
+MODEL_OUT ?= inference/embedded/shipped/hearth-village.gguf
+model: build
+	./bin/hearth corpus -out .hearth/corpus.jsonl
+	./bin/hearth train -corpus .hearth/corpus.jsonl -out .hearth/stage1.gguf -checkpoint .hearth/train1 \
+		-steps 450 -batch-tokens 8192 -val 0.01 -eval-every 50 -name hearth-village
+	./bin/hearth corpus -out .hearth/corpus-cf.jsonl -counterfactual 1
+	./bin/hearth train -corpus .hearth/corpus-cf.jsonl -init .hearth/stage1.gguf -out $(MODEL_OUT) \
+		-checkpoint .hearth/train2 -steps 250 -lr 2e-3 -warmup 10 -seed 2 -batch-tokens 8192 \
+		-val 0.01 -eval-every 50 -name hearth-village
+	$(GO) build -o bin/hearth ./cmd/hearth
+	./bin/hearth model-eval -model $(MODEL_OUT)
+
+## model-eval: the shipped model's quality on the labeled held-out set
+model-eval: build
+	./bin/hearth model-eval
 
 build:
 	$(GO) build -o bin/hearth ./cmd/hearth

@@ -25,6 +25,7 @@ func cmdBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	fs.SetOutput(stderr)
 	var sf stackFlags
 	sf.register(fs, "") // in-process server: in-memory store unless -data is given
+	sf.registerModel(fs, "off")
 	var cfg bench.Config
 	mode := fs.String("mode", "closed", "closed: each client talks again as soon as its reply arrives;\n"+
 		"open: requests arrive as a Poisson process at -rate whatever the server's speed (docs/benchmarks.md);\n"+

@@ -69,6 +69,15 @@ type proc struct {
 // at cleanup if still running.
 func startProc(t *testing.T, cmd *exec.Cmd) *proc {
 	t.Helper()
+	p, m := startProcUntil(t, cmd, servingLine)
+	p.url = m[2]
+	return p
+}
+
+// startProcUntil starts cmd like startProc and waits for a stdout line
+// matching ready, returning its submatches.
+func startProcUntil(t *testing.T, cmd *exec.Cmd, ready *regexp.Regexp) (*proc, []string) {
+	t.Helper()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -79,27 +88,27 @@ func startProc(t *testing.T, cmd *exec.Cmd) *proc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	urls := make(chan string, 1)
+	matches := make(chan []string, 1)
 	go func() {
 		defer close(p.done)
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
-			if m := servingLine.FindStringSubmatch(sc.Text()); m != nil {
-				urls <- m[2]
+			if m := ready.FindStringSubmatch(sc.Text()); m != nil {
+				matches <- m
 			}
 		}
 		cmd.Wait()
 	}()
 	t.Cleanup(func() { p.stop(t) })
 	select {
-	case p.url = <-urls:
-		return p
+	case m := <-matches:
+		return p, m
 	case <-p.done:
 		t.Fatalf("%v exited before serving:\n%s", cmd.Args, p.output)
 	case <-time.After(120 * time.Second):
 		t.Fatalf("%v did not start serving in time:\n%s", cmd.Args, p.output)
 	}
-	return nil
+	return nil, nil
 }
 
 func (p *proc) stop(t *testing.T) {
@@ -306,4 +315,27 @@ func srdNPC(t *testing.T) string {
 	}
 	t.Fatal("no demo NPC has srd in its knowledge sources")
 	return ""
+}
+
+// `hearth serve -model shipped` has the shipped model as its neural tier:
+// with room in the budget a question is answered by it, and with the
+// default 50 ms a reply is on time whichever tier gives it.
+func TestServeAnswersFromTheShippedModel(t *testing.T) {
+	p := serveProc(t, "", "-log", "warn", "-model", "shipped")
+	c := dial(t, p.url, "model-player", "Tess")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	r, err := c.Talk(ctx, "hobb-fairweather", "What is the Tipped Kettle?", 3000, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Tier != "embedded" || !strings.HasPrefix(r.Backend, "embedded") || strings.TrimSpace(r.Text) == "" || !r.OnTime {
+		t.Fatalf("reply %+v: want the embedded tier, on time", r)
+	}
+	if r := talk(t, c, "hobb-fairweather", "Who runs the mill?"); !r.OnTime || r.Text == "" {
+		t.Fatalf("50 ms reply %+v: want text, on time", r)
+	}
+	if r := talk(t, c, "hobb-fairweather", "Where is the ford?"); !r.OnTime || r.Text == "" {
+		t.Fatalf("50 ms reply %+v: want text, on time", r)
+	}
 }

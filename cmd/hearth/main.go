@@ -55,7 +55,12 @@ func commands() []command {
 		{"bench", "measure reply latency with concurrent WebSocket clients", cmdBench},
 		{"quests", "generate quests on the demo and SRD worlds and report validity, diversity, latency", cmdQuests},
 		{"sim", "run simulated players on the demo world, in-process or via -server; print the log hash", cmdSim},
+		{"model-eval", "print the embedded model's quality on the labeled eval set (facts copied from the lore, quest offers that validate)", cmdModelEval},
 		{"lore-eval", "print recall@5/10, MRR and nDCG@10 of BM25, vector and hybrid lore search on the labeled query sets", cmdLoreEval},
+		{"guard-eval", "print the guardrails' detection and false-positive rates on the labeled input and output sets", cmdGuardEval},
+		{"corpus", "generate the embedded model's training corpus and labeled eval set from a world's lore and NPCs", cmdCorpus},
+		{"distill", "replace a corpus file's responses with an OpenAI-compatible model's", cmdDistill},
+		{"train", "train the embedded model from a JSONL corpus and export GGUF", cmdTrain},
 		{"version", "print the version", func(_ context.Context, _ []string, _ io.Reader, out, _ io.Writer) error {
 			fmt.Fprintln(out, "hearth", version)
 			return nil
@@ -137,6 +142,9 @@ type stackFlags struct {
 	gcPct    int
 	noCache  bool
 	bm25Only bool
+	// model is the embedded neural tier: "shipped" (the model built into
+	// the binary), "off", or a GGUF file path. See registerModel.
+	model string
 	// backends are model backends above the floor, set by commands that
 	// configure them (bench -mode baseline); not a flag.
 	backends []inference.Model
@@ -218,12 +226,22 @@ func (f *stackFlags) open(ctx context.Context, stderr io.Writer) (*middleware.St
 	if workers == 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	backends := f.backends
+	if f.model != "" && f.model != "off" {
+		eng, err := openModel(f.model, logger)
+		if err != nil {
+			return nil, nil, err
+		}
+		logger.Info("embedded model", "model", f.model, "shape", eng.Describe())
+		// The Stack owns its backends and closes the engine with them.
+		backends = append([]inference.Model{eng}, backends...)
+	}
 	st, err := middleware.OpenStack(ctx, middleware.StackConfig{
 		DataDir: f.data, World: w, WorldSource: src, ExtraLore: f.lore, Logger: logger,
 		Runtime:       middleware.Options{TickRate: f.tickHz, Budget: f.budget, Workers: workers, Seed: f.seed},
 		NoCache:       f.noCache,
 		NoLoreVectors: f.bm25Only,
-		Backends:      f.backends,
+		Backends:      backends,
 	})
 	return st, logger, err
 }

@@ -5,7 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
+	"os"
 	"time"
 
 	"github.com/hearth-ai/hearth/inference"
@@ -19,8 +21,17 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	fs.SetOutput(stderr)
 	var sf stackFlags
 	sf.register(fs, ".hearth/data")
+	sf.registerModel(fs, "off")
 	addr := fs.String("addr", "127.0.0.1:7777", "listen address (host:port; port 0 picks a free one)")
 	sendQueue := fs.Int("send-queue", 0, "per-connection send queue in frames (0 = server default)")
+	openAI := fs.Bool("openai", false, "serve the -model alone on the OpenAI-compatible HTTP API (/v1/models, /v1/chat/completions, /v1/embeddings) instead of the NPC world")
+	authKeys := fs.String("auth-keys", "", "API keys file (YAML or JSON: id, role, tenant, sha256 of the key); with neither this nor -jwt-secret-env the server is open to anyone (docs/security.md)")
+	jwtSecretEnv := fs.String("jwt-secret-env", "", "name of the environment variable holding the HS256 JWT secret (>= 32 bytes), e.g. HEARTH_JWT_SECRET; never pass the secret itself")
+	auditLog := fs.String("audit-log", "", "append-only JSON-lines audit log of admin actions (default: the server log)")
+	defLimits := server.DefaultLimits()
+	connRate := fs.Float64("conn-rate", defLimits.Conn.PerSecond, "frames per second per connection, burst twice that (0 = no limit)")
+	playerRate := fs.Float64("player-rate", defLimits.Player.PerSecond, "frames per second per player across its connections, burst twice that (0 = no limit)")
+	maxInFlight := fs.Int("max-in-flight", defLimits.MaxInFlight, "talk/bark/quest.request waiting for an answer per connection (0 = no cap)")
 	if err := sf.parse(fs, args); err != nil {
 		return err
 	}
@@ -33,13 +44,33 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		return fmt.Errorf("-addr %s: %w", *addr, err)
 	}
 	defer ln.Close()
+	if *openAI {
+		logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: sf.level}))
+		model := sf.model
+		modelSet := false
+		fs.Visit(func(f *flag.Flag) { modelSet = modelSet || f.Name == "model" })
+		if !modelSet {
+			model = "shipped" // the API serves a model: the shipped one unless told otherwise
+		}
+		return serveOpenAI(ctx, model, ln, stdout, stderr, logger)
+	}
+	// Security settings fail before any lore is ingested, like the port.
+	sec, err := server.LoadSecurity(server.SecurityConfig{KeysFile: *authKeys, JWTSecretEnv: *jwtSecretEnv, AuditFile: *auditLog,
+		Limits: server.Limits{Conn: server.Rate{PerSecond: *connRate}, Player: server.Rate{PerSecond: *playerRate}, MaxInFlight: *maxInFlight}},
+		os.Getenv)
+	if err != nil {
+		return err
+	}
+	defer sec.Close()
 	st, logger, err := sf.open(ctx, stderr)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	srv, err := server.New(st.Runtime, server.Options{Logger: logger, SendQueue: *sendQueue, Quests: st.QuestLog,
-		Collectors: []prometheus.Collector{inference.NewCollector(st.Router, st.Cache)}})
+	srvOpts := server.Options{Logger: logger, SendQueue: *sendQueue, Quests: st.QuestLog,
+		Collectors: []prometheus.Collector{inference.NewCollector(st.Router, st.Cache)}}
+	sec.Apply(&srvOpts)
+	srv, err := server.New(st.Runtime, srvOpts)
 	if err != nil {
 		return err
 	}
