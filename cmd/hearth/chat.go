@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"time"
 
@@ -47,7 +48,15 @@ func cmdChat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	var t talker
 	var err error
 	if *serverURL != "" {
-		t, err = dialTalker(ctx, *serverURL, *player, *name)
+		// -budget, when given, is asked of the server for every line (it
+		// may clamp it); otherwise the server's default applies.
+		var budgetMS uint32
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "budget" {
+				budgetMS = uint32(min(sf.budget.Milliseconds(), math.MaxUint32))
+			}
+		})
+		t, err = dialTalker(ctx, *serverURL, *player, *name, budgetMS)
 	} else {
 		t, err = embeddedTalker(ctx, &sf, *player, *name, stderr)
 	}
@@ -155,21 +164,25 @@ func npcList(npcs []protocol.NPCInfo) string {
 	return strings.Join(ids, ", ")
 }
 
-// remoteTalker talks to a server through the Go client.
-type remoteTalker struct{ c *client.Client }
+// remoteTalker talks to a server through the Go client, asking for
+// budgetMS per line (0: the server's default).
+type remoteTalker struct {
+	c        *client.Client
+	budgetMS uint32
+}
 
-func dialTalker(ctx context.Context, url, player, name string) (talker, error) {
+func dialTalker(ctx context.Context, url, player, name string, budgetMS uint32) (talker, error) {
 	c, err := client.Dial(ctx, url, client.Options{PlayerID: player, PlayerName: name, ClientName: "hearth-chat/" + version})
 	if err != nil {
 		return nil, err
 	}
-	return remoteTalker{c}, nil
+	return remoteTalker{c, budgetMS}, nil
 }
 
 func (r remoteTalker) npcs() []protocol.NPCInfo { return r.c.Welcome().NPCs }
 func (r remoteTalker) close() error             { return r.c.Close() }
 func (r remoteTalker) talk(ctx context.Context, npcID, text string, onDelta func(string)) (answer, error) {
-	reply, err := r.c.Talk(ctx, npcID, text, 0, func(d protocol.DialogueDelta) { onDelta(d.Text) })
+	reply, err := r.c.Talk(ctx, npcID, text, r.budgetMS, func(d protocol.DialogueDelta) { onDelta(d.Text) })
 	if err != nil {
 		return answer{}, err
 	}

@@ -67,18 +67,22 @@ func (o *textOut) add(b []byte) string {
 	return o.flush(safe)
 }
 
-// finish returns whatever is left (at the end of generation, partial
-// UTF-8 included: the model ended there).
+// finish returns whatever is left at the end of generation.
 func (o *textOut) finish() string { return o.flush(len(o.buf)) }
 
+// flush streams buf[emitted:upto]. Bytes that are not valid UTF-8 (a
+// byte-level model can emit a stray continuation byte, or stop inside a
+// character) are dropped, here and in text alike: callers get text, and
+// JSON encoders would otherwise turn them into U+FFFD.
 func (o *textOut) flush(upto int) string {
 	if upto <= o.emitted {
 		return ""
 	}
-	s := string(o.buf[o.emitted:upto])
+	s := strings.ToValidUTF8(string(o.buf[o.emitted:upto]), "")
 	o.emitted = upto
 	return s
 }
 
-// text is the whole reply so far (cut at a stop sequence).
-func (o *textOut) text() string { return string(o.buf) }
+// text is the whole reply so far (cut at a stop sequence), without the
+// invalid bytes flush drops.
+func (o *textOut) text() string { return strings.ToValidUTF8(string(o.buf), "") }

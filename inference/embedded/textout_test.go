@@ -19,6 +19,8 @@ func TestTextOutHoldsBackStopPrefixesAndPartialRunes(t *testing.T) {
 		{"split rune", nil, []string{"caf", "\xc3", "\xa9", " ok"}, "café ok"},
 		{"split 4-byte rune", nil, []string{"\xf0\x9f", "\x94", "\xa5!"}, "🔥!"},
 		{"leading space trimmed", nil, []string{"  ", " hi"}, "hi"},
+		{"stray continuation byte dropped", nil, []string{"ok", "\xa9", " go"}, "ok go"},
+		{"cut inside a rune at the end dropped", nil, []string{"caf", "\xc3"}, "caf"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
