@@ -9,7 +9,7 @@ LORE_FLAGS := $(if $(wildcard $(SRD)),-lore srd=$(SRD),)
 
 .PHONY: run test test-short fuzz bench demo chat model model-eval build vet fmt clean
 
-## run: serve the demo world over WebSocket on ws://$(ADDR)/v1/ws (offline, embedded default)
+## run: serve the demo world over WebSocket on ws://$(ADDR)/v1/ws (offline; template floor and cache, -model off)
 run: build
 	./bin/hearth serve -addr $(ADDR) -data $(DATA) $(LORE_FLAGS)
 
@@ -54,6 +54,7 @@ chat: build
 ## on the corpus with counterfactual lore answers; then the eval. Model card: docs/models.md
 MODEL_OUT ?= inference/embedded/shipped/hearth-village.gguf
 model: build
+	mkdir -p .hearth
 	./bin/hearth corpus -out .hearth/corpus.jsonl
 	./bin/hearth train -corpus .hearth/corpus.jsonl -out .hearth/stage1.gguf -checkpoint .hearth/train1 \
 		-steps 450 -batch-tokens 8192 -val 0.01 -eval-every 50 -name hearth-village

@@ -176,7 +176,7 @@ func (ix *index) search(query string, k int, f Filter) []Hit {
 			st := sc.state[p.chunk]
 			if st == 0 {
 				st = 2
-				if f.passes(&ix.chunks[p.chunk].chunk) {
+				if f.Allows(&ix.chunks[p.chunk].chunk) {
 					st = 1
 				}
 				sc.state[p.chunk] = st
@@ -206,15 +206,7 @@ func (ix *index) search(query string, k int, f Filter) []Hit {
 			siftDown(h, 0)
 		}
 	}
-	slices.SortFunc(h, func(a, b scored) int {
-		if a.better(b) {
-			return -1
-		}
-		if b.better(a) {
-			return 1
-		}
-		return 0
-	})
+	sortScored(h)
 	if len(h) == 0 {
 		return nil
 	}
@@ -263,8 +255,10 @@ func siftDown(h []scored, i int) {
 	}
 }
 
-// passes reports whether c may be scored under f; see Filter.
-func (f *Filter) passes(c *Chunk) bool {
+// Allows reports whether f lets an NPC know c: the rules Filter documents,
+// applied inside every search. Exported so that checks outside a search
+// (guardrails, the training corpus) use the same rules.
+func (f *Filter) Allows(c *Chunk) bool {
 	if c.Secrecy > f.MaxSecrecy {
 		return false
 	}

@@ -2,7 +2,6 @@ package lore
 
 import (
 	"context"
-	"slices"
 	"time"
 )
 
@@ -97,7 +96,7 @@ func (l *Library) SearchWith(query string, k int, f Filter, o SearchOptions) []H
 		}
 		return ix.search(query, k, f)
 	}
-	pass := func(i uint32) bool { return f.passes(&ix.chunks[i].chunk) }
+	pass := func(i uint32) bool { return f.Allows(&ix.chunks[i].chunk) }
 	depth := max(o.Depth, k)
 	if o.Depth <= 0 {
 		depth = max(DefaultFusionDepth, k)
@@ -187,14 +186,6 @@ func fuseRRF(rankings ...[]scored) []scored {
 	for c, s := range score {
 		out = append(out, scored{c, s})
 	}
-	slices.SortFunc(out, func(a, b scored) int {
-		if a.better(b) {
-			return -1
-		}
-		if b.better(a) {
-			return 1
-		}
-		return 0
-	})
+	sortScored(out)
 	return out
 }

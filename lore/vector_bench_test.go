@@ -147,7 +147,7 @@ var benchQueries = []string{
 	"which spell lets me fly",
 }
 
-// latencies runs each query once per iteration and reports p50 and p99.
+// reportLatencies sorts the per-query latencies and reports p50 and p99.
 func reportLatencies(b *testing.B, lat []time.Duration) {
 	slices.Sort(lat)
 	if len(lat) == 0 {
@@ -250,7 +250,7 @@ func BenchmarkVector100k(b *testing.B) {
 	vi := l.vec.index
 	qv := benchQueryVecs(l, chunks)
 	f := Filter{}
-	pass := func(i uint32) bool { return f.passes(&l.idx.chunks[i].chunk) }
+	pass := func(i uint32) bool { return f.Allows(&l.idx.chunks[i].chunk) }
 	var rsum, rids float64
 	exactFallbacks.Store(0)
 	for _, q := range qv {
@@ -281,7 +281,7 @@ func BenchmarkVectorExact100k(b *testing.B) {
 	vi := l.vec.index
 	qv := benchQueryVecs(l, chunks)
 	f := Filter{}
-	pass := func(i uint32) bool { return f.passes(&l.idx.chunks[i].chunk) }
+	pass := func(i uint32) bool { return f.Allows(&l.idx.chunks[i].chunk) }
 	var lat []time.Duration
 	b.ResetTimer()
 	i := 0

@@ -80,7 +80,7 @@ func chromemSetup(b *testing.B) {
 }
 
 // BenchmarkCoderHNSW100k is the same comparison with github.com/coder/hnsw
-// v0.6.1 (M = 16, Ml = 1/ln 16 like Hearth's graph, EfSearch = 128 like
+// v0.6.1 (M = 16, Ml = 1/ln 16 like Hearth's graph, EfSearch = 192 like
 // Hearth's hnswEfSearch, cosine distance, seeded), which Hearth's own
 // graph replaces: it reports build time, p50/p99 and recall@10 against
 // exact search.

@@ -2,7 +2,6 @@ package npc
 
 import (
 	"context"
-	"slices"
 	"strings"
 	"sync"
 
@@ -82,10 +81,10 @@ func (a *Agent) checkReply(text string, withLore bool) guard.Verdict {
 	return a.loreLeak(t, text)
 }
 
-// loreLeak is the built-in lore-leak check. lore.Library cannot list its
-// chunks, so it searches (BM25, no I/O) the whole library with the reply
-// as the query: a chunk the reply copies ranks near the top. Chunks
-// outside the NPC's filter are out of scope; the NPC's own best matches
+// loreLeak is the built-in lore-leak check. It searches (BM25, no I/O)
+// the whole library with the reply as the query: a chunk the reply copies
+// ranks near the top. Chunks outside the NPC's filter (lore.Filter.Allows)
+// are out of scope; the NPC's own best matches
 // (a second search under its filter) are allowed, so lore that the NPC
 // knows in another chunk is no leak. See guard.LoreIndex for the test.
 func (a *Agent) loreLeak(t guard.Text, text string) guard.Verdict {
@@ -95,7 +94,7 @@ func (a *Agent) loreLeak(t guard.Text, text string) guard.Verdict {
 	bm25 := lore.SearchOptions{Mode: lore.SearchBM25}
 	var out []string
 	for _, h := range a.deps.Lore.SearchWith(text, leakSearchK, everything, bm25) {
-		if !inScope(&a.filter, &h.Chunk) {
+		if !a.filter.Allows(&h.Chunk) {
 			out = append(out, h.Chunk.Text)
 		}
 	}
@@ -107,39 +106,6 @@ func (a *Agent) loreLeak(t guard.Text, text string) guard.Verdict {
 		ix.Allow(h.Chunk.Text)
 	}
 	return ix.Check(t)
-}
-
-// inScope reports whether f lets an NPC know c, by the rules lore.Filter
-// documents (lore applies them inside its searches and does not export
-// them).
-func inScope(f *lore.Filter, c *lore.Chunk) bool {
-	if c.Secrecy > f.MaxSecrecy {
-		return false
-	}
-	if len(f.Sources) > 0 && !slices.Contains(f.Sources, c.Source) {
-		return false
-	}
-	if len(f.Regions) > 0 && c.Region != "" && !containsFold(f.Regions, c.Region) {
-		return false
-	}
-	if len(f.Tags) > 0 && len(c.Tags) > 0 {
-		for _, t := range c.Tags {
-			if containsFold(f.Tags, t) {
-				return true
-			}
-		}
-		return false
-	}
-	return true
-}
-
-func containsFold(list []string, s string) bool {
-	for _, x := range list {
-		if strings.EqualFold(x, s) {
-			return true
-		}
-	}
-	return false
 }
 
 // deflection is the reply to a turn the guard blocked: an in-character
@@ -160,10 +126,12 @@ const streamCheckWords = 4
 
 // guardedSink filters a reply while it streams. It forwards complete
 // words only, a few at a time (streamCheckWords), holding back the word
-// still being written, and checks the text before each forward with the cheap output filters (everything but
-// the lore-leak search): once they block, nothing more is forwarded, so
-// the words that tripped them never reach the player. Respond then sends
-// a reset and the deflection. A reset from the Router (a fallback
+// still being written, and checks the text before each forward with the
+// cheap output filters (everything but the lore-leak search): once they
+// block, nothing more is forwarded, so the words that tripped them never
+// reach the player. The lore-leak check runs on the finished reply only:
+// words of a leak may have streamed before it blocks, and the reset then
+// withdraws them. Respond then sends a reset and the deflection. A reset from the Router (a fallback
 // starting over) clears the state and is forwarded.
 type guardedSink struct {
 	a    *Agent

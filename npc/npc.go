@@ -63,7 +63,7 @@ func (e *UnknownNPCError) Error() string {
 func (e *UnknownNPCError) Is(target error) bool { return target == ErrUnknownNPC }
 
 // Deps are what agents need. All fields are required except Prompts,
-// Logger and Guard.
+// Logger, Guard and Memory.
 type Deps struct {
 	Lore    *lore.Library
 	Store   *store.Store

@@ -152,8 +152,9 @@ func appendSentence(out []string, s string) []string {
 
 // renderSmall renders name (npc.dialogue-small or npc.bark-small) for req
 // into req.SmallPrompt and req.SmallPrefixBytes. The sentences come from
-// req.Facts by their overlap with query. A render error leaves the small
-// prompt empty (backends then read Prompt) and is returned.
+// req.Facts by their overlap with query. A render error is returned (the
+// caller fails the turn, as for the full prompt) and leaves the small
+// prompt empty.
 func (a *Agent) renderSmall(req *inference.Request, name, query string, data promptData) error {
 	data.Persona.Secrets = nil // a small model is never told what it must not say
 	data.Lore = selectSentences(req.Facts, query)

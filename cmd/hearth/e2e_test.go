@@ -94,7 +94,10 @@ func startProcUntil(t *testing.T, cmd *exec.Cmd, ready *regexp.Regexp) (*proc, [
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			if m := ready.FindStringSubmatch(sc.Text()); m != nil {
-				matches <- m
+				select { // the first match; later ones must not block the drain
+				case matches <- m:
+				default:
+				}
 			}
 		}
 		cmd.Wait()

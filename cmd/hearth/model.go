@@ -20,8 +20,8 @@ import (
 )
 
 // registerModel adds -model, the embedded neural tier, with def as its
-// default ("shipped" or "off"). Every command defaults to "off" until the
-// shipped model passes its quality eval (docs/models.md): the template
+// default ("shipped" or "off"). serve, chat and bench default to "off"
+// until the shipped model passes its quality eval (docs/models.md): the template
 // floor answers lore questions from the lore, and a tier that recites
 // the wrong fact would be a step down for every game.
 func (f *stackFlags) registerModel(fs *flag.FlagSet, def string) {

@@ -19,7 +19,7 @@ func (e *Engine) Embed(ctx context.Context, texts []string) ([][]float32, error)
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("embedded: %w", err)
 		}
-		ids := append([]int{e.tok.BOS()}, e.tok.Encode(t)...)
+		ids := e.tok.EncodePrompt(t, 0)
 		if len(ids) > limit {
 			ids = ids[:limit]
 		}

@@ -32,6 +32,7 @@ func (e *Engine) loop() {
 		}
 		return e.model.NewCache()
 	}
+	recycle := func(cs ...*llama.Cache) { free = append(free, cs...) }
 	release := func(j *job) {
 		if j.kv != nil {
 			free = append(free, j.kv)
@@ -58,7 +59,7 @@ func (e *Engine) loop() {
 		if len(running) == 0 {
 			select {
 			case j := <-e.jobs:
-				running = e.admit(running, j, getCache, prefix, release)
+				running = e.admit(running, j, getCache, recycle, prefix, release)
 			case <-e.quit:
 				return
 			}
@@ -67,7 +68,7 @@ func (e *Engine) loop() {
 		for len(running) < e.opts.MaxBatch {
 			select {
 			case j := <-e.jobs:
-				running = e.admit(running, j, getCache, prefix, release)
+				running = e.admit(running, j, getCache, recycle, prefix, release)
 			case <-e.quit:
 				return
 			default:
@@ -106,7 +107,7 @@ func (e *Engine) loop() {
 
 // admit prefills a new request and samples its first token. It returns
 // running with j appended when j goes on to decode.
-func (e *Engine) admit(running []*job, j *job, getCache func() *llama.Cache, prefix *prefixCache,
+func (e *Engine) admit(running []*job, j *job, getCache func() *llama.Cache, recycle func(...*llama.Cache), prefix *prefixCache,
 	release func(*job)) []*job {
 	if j.ctx.Err() != nil {
 		j.err = fmt.Errorf("embedded: %w", j.ctx.Err())
@@ -130,7 +131,7 @@ func (e *Engine) admit(running []*job, j *job, getCache func() *llama.Cache, pre
 		}
 		snap := e.model.NewCache()
 		snap.CopyFrom(j.kv)
-		prefix.put(pre, snap, j.logits)
+		recycle(prefix.put(pre, snap, j.logits)...) // what the byte bound evicted
 	}
 	if rest := j.ids[j.prefixLen:]; len(rest) > 0 {
 		if err := e.model.Prefill(j.kv, rest, j.logits); err != nil {
@@ -182,7 +183,7 @@ func (e *Engine) step(j *job) bool {
 		}
 	}
 	j.generated++
-	j.emit(j.out.add(e.tok.TokenBytes(tok)))
+	j.emit(j.out.addToken(e.tok, tok))
 	switch {
 	case j.out.stopped:
 		j.finish = "stop"

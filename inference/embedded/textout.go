@@ -3,6 +3,8 @@ package embedded
 import (
 	"strings"
 	"unicode/utf8"
+
+	"github.com/hearth-ai/hearth/inference/embedded/bpe"
 )
 
 // textOut turns generated token bytes into text that is safe to stream:
@@ -65,6 +67,19 @@ func (o *textOut) add(b []byte) string {
 		}
 	}
 	return o.flush(safe)
+}
+
+// addToken is add for token id's bytes, appended straight into the
+// buffer (no copy per token).
+func (o *textOut) addToken(tok *bpe.Tokenizer, id int) string {
+	if o.stopped {
+		return ""
+	}
+	n := len(o.buf)
+	o.buf = tok.AppendTokenBytes(o.buf, id)
+	added := o.buf[n:]
+	o.buf = o.buf[:n]
+	return o.add(added)
 }
 
 // finish returns whatever is left at the end of generation.

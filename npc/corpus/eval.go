@@ -53,7 +53,7 @@ func GenerateEval(ctx context.Context, w World, seed uint64) ([]EvalItem, error)
 		rng := g.rng("eval", sn.key)
 		var scope []*agent
 		for _, a := range g.agents {
-			if passes(a.filter, sn.chunk) {
+			if a.filter.Allows(sn.chunk) {
 				scope = append(scope, a)
 			}
 		}

@@ -283,26 +283,6 @@ func isNumber(w string) bool {
 	return w != ""
 }
 
-// passes is lore.Filter's rule (lore/bm25.go, Filter.passes) for a chunk.
-func passes(f lore.Filter, c *lore.Chunk) bool {
-	if c.Secrecy > f.MaxSecrecy {
-		return false
-	}
-	if len(f.Sources) > 0 && !slices.Contains(f.Sources, c.Source) {
-		return false
-	}
-	fold := func(list []string, s string) bool {
-		return slices.ContainsFunc(list, func(x string) bool { return strings.EqualFold(x, s) })
-	}
-	if len(f.Regions) > 0 && c.Region != "" && !fold(f.Regions, c.Region) {
-		return false
-	}
-	if len(f.Tags) > 0 && len(c.Tags) > 0 {
-		return slices.ContainsFunc(c.Tags, func(t string) bool { return fold(f.Tags, t) })
-	}
-	return true
-}
-
 func (g *gen) rng(parts ...string) *rand.Rand {
 	h := hash64(append([]string{fmt.Sprint(g.seed)}, parts...)...)
 	return rand.New(rand.NewPCG(h, h^0x9e3779b97f4a7c15))
@@ -472,7 +452,7 @@ func (g *gen) loreItems(ctx context.Context, a *agent, opts Options, put func(It
 		if sn.noTrain {
 			continue
 		}
-		if !passes(a.filter, sn.chunk) {
+		if !a.filter.Allows(sn.chunk) {
 			out = append(out, sn)
 			continue
 		}

@@ -199,16 +199,25 @@ func (t *Tokenizer) MissingBytes() []byte {
 // same for every request, whatever text follows; a merge can never straddle
 // the boundary.
 func (t *Tokenizer) EncodePrompt(prompt string, prefixBytes int) []int {
+	ids, _ := t.SplitPrompt(prompt, prefixBytes)
+	return ids
+}
+
+// SplitPrompt is EncodePrompt that also returns prefixLen, how many of the
+// tokens (BOS included) are the stable prefix's: the part a KV prefix cache
+// may share between requests.
+func (t *Tokenizer) SplitPrompt(prompt string, prefixBytes int) (ids []int, prefixLen int) {
 	p := min(max(prefixBytes, 0), len(prompt))
 	for k := 0; k < utf8.UTFMax-1 && p > 0 && p < len(prompt) && !utf8.RuneStart(prompt[p]); k++ {
 		p--
 	}
-	out := make([]int, 0, len(prompt)/3+2)
+	ids = make([]int, 0, len(prompt)/3+2)
 	if t.bos >= 0 {
-		out = append(out, t.bos)
+		ids = append(ids, t.bos)
 	}
-	out = t.AppendEncode(out, prompt[:p])
-	return t.AppendEncode(out, prompt[p:])
+	ids = t.AppendEncode(ids, prompt[:p])
+	prefixLen = len(ids)
+	return t.AppendEncode(ids, prompt[p:]), prefixLen
 }
 
 // EncodeResponse is Encode(resp) followed by EOS (left out when the

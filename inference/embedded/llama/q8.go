@@ -1,6 +1,10 @@
 package llama
 
-import "math"
+import (
+	"math"
+
+	"github.com/hearth-ai/hearth/inference/embedded/gguf"
+)
 
 // Q8_0 is ggml's 8-bit block quantisation (ggml-quants.c,
 // quantize_row_q8_0_ref; gguf-py's gguf/quants.py Q8_0): a row is cut into
@@ -157,62 +161,9 @@ func dotQ8(a, b []int8) int32 {
 	return s0 + s1 + s2 + s3
 }
 
-// f32ToF16 converts f to IEEE 754 binary16 bits, rounding to nearest even
-// (as ggml's GGML_FP32_TO_FP16 / F16C vcvtps2ph do), with subnormals,
-// overflow to infinity and NaN preserved.
-func f32ToF16(f float32) uint16 {
-	b := math.Float32bits(f)
-	sign := uint16(b>>16) & 0x8000
-	exp := int(b>>23) & 0xff
-	mant := b & 0x7fffff
-	if exp == 0xff {
-		if mant != 0 {
-			return sign | 0x7e00
-		}
-		return sign | 0x7c00
-	}
-	e := exp - 127 + 15
-	if e >= 0x1f {
-		return sign | 0x7c00
-	}
-	if e <= 0 {
-		if e < -10 {
-			return sign // below half the smallest subnormal: ±0
-		}
-		// Subnormal half: value = m·2^-24, so m is the 24-bit significand
-		// (implicit bit set) shifted right by 14-e.
-		return sign | uint16(shiftRoundEven(mant|0x800000, uint(14-e)))
-	}
-	// Normal: drop 13 mantissa bits; a carry out of the mantissa correctly
-	// bumps the exponent (up to infinity).
-	return sign | uint16(shiftRoundEven(uint32(e)<<23|mant, 13))
-}
+// f32ToF16 is gguf.Float16Bits for a float32 (widening to float64 is
+// exact, so it rounds once, to nearest even, as ggml's GGML_FP32_TO_FP16).
+func f32ToF16(f float32) uint16 { return gguf.Float16Bits(float64(f)) }
 
-// shiftRoundEven is v >> s rounded to nearest, ties to even (s ≥ 1).
-func shiftRoundEven(v uint32, s uint) uint32 {
-	q := v >> s
-	rem := v & (1<<s - 1)
-	half := uint32(1) << (s - 1)
-	if rem > half || (rem == half && q&1 == 1) {
-		q++
-	}
-	return q
-}
-
-// f16ToF32 widens IEEE 754 binary16 bits to float32 (exact).
-func f16ToF32(h uint16) float32 {
-	sign := uint32(h&0x8000) << 16
-	exp := uint32(h>>10) & 0x1f
-	mant := uint32(h & 0x3ff)
-	switch exp {
-	case 0:
-		v := float32(mant) * (1.0 / (1 << 24))
-		if sign != 0 {
-			v = -v
-		}
-		return v
-	case 0x1f:
-		return math.Float32frombits(sign | 0x7f800000 | mant<<13)
-	}
-	return math.Float32frombits(sign | (exp-15+127)<<23 | mant<<13)
-}
+// f16ToF32 is gguf.Float16ToFloat64 narrowed to float32 (exact).
+func f16ToF32(h uint16) float32 { return float32(gguf.Float16ToFloat64(h)) }

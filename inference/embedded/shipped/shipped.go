@@ -1,8 +1,8 @@
 // Package shipped holds the model Hearth ships: a small llama-architecture
 // transformer trained by Hearth's own trainer on the demo world's corpus
 // (hearth corpus, then hearth train; `make model` rebuilds it), built into
-// the binary so `make run` has a neural tier with no download. Its model
-// card is docs/models.md.
+// the binary so a neural tier needs no download (`hearth serve -model
+// shipped`, `hearth serve -openai`). Its model card is docs/models.md.
 package shipped
 
 import (

@@ -302,6 +302,24 @@ func silu(x float64) float64 { return x / (1 + math.Exp(-x)) }
 // forward runs the micro-batch set by setBatch through w, saving
 // activations, and returns the summed cross-entropy (nats) over the counted
 // targets and leaves their logits in ws.logits.
+// layerActs are one layer's saved activations, each [T][width] within
+// the workspace's per-layer arrays: forward writes them, backward reads.
+type layerActs struct {
+	x, a, q, k, v, o, p, xm, b, g, u, hh []float64
+}
+
+// layer returns layer l's slices of the workspace.
+func (ws *workspace) layer(l int) layerActs {
+	T, d, hq, hkv, f := ws.T, ws.m.d, ws.m.hq, ws.m.hkv, ws.m.f
+	return layerActs{
+		x: ws.x[l*T*d : (l+1)*T*d], a: ws.a[l*T*d : (l+1)*T*d],
+		q: ws.q[l*T*hq : (l+1)*T*hq], k: ws.k[l*T*hkv : (l+1)*T*hkv], v: ws.vv[l*T*hkv : (l+1)*T*hkv],
+		o: ws.o[l*T*hq : (l+1)*T*hq], p: ws.p[l*ws.pLen : (l+1)*ws.pLen],
+		xm: ws.xm[l*T*d : (l+1)*T*d], b: ws.b[l*T*d : (l+1)*T*d],
+		g: ws.g[l*T*f : (l+1)*T*f], u: ws.u[l*T*f : (l+1)*T*f], hh: ws.hh[l*T*f : (l+1)*T*f],
+	}
+}
+
 func (ws *workspace) forward(w *llama.Weights) float64 {
 	m, T := ws.m, ws.T
 	d, hq, hkv, f := m.d, m.hq, m.hkv, m.f
@@ -313,18 +331,8 @@ func (ws *workspace) forward(w *llama.Weights) float64 {
 	scale := 1 / math.Sqrt(float64(m.hd))
 	for l := range cfg.Layers {
 		ly := &w.Layers[l]
-		x := ws.x[l*T*d : (l+1)*T*d]
-		a := ws.a[l*T*d : (l+1)*T*d]
-		q := ws.q[l*T*hq : (l+1)*T*hq]
-		k := ws.k[l*T*hkv : (l+1)*T*hkv]
-		v := ws.vv[l*T*hkv : (l+1)*T*hkv]
-		o := ws.o[l*T*hq : (l+1)*T*hq]
-		p := ws.p[l*ws.pLen : (l+1)*ws.pLen]
-		xm := ws.xm[l*T*d : (l+1)*T*d]
-		b := ws.b[l*T*d : (l+1)*T*d]
-		g := ws.g[l*T*f : (l+1)*T*f]
-		u := ws.u[l*T*f : (l+1)*T*f]
-		hh := ws.hh[l*T*f : (l+1)*T*f]
+		la := ws.layer(l)
+		x, a, q, k, v, o, p, xm, b, g, u, hh := la.x, la.a, la.q, la.k, la.v, la.o, la.p, la.xm, la.b, la.g, la.u, la.hh
 		xn := ws.x[(l+1)*T*d : (l+2)*T*d]
 
 		rmsNorm(a, ws.r1[l*T:(l+1)*T], x, ly.AttnNorm, T, d, cfg.NormEps)
@@ -453,18 +461,8 @@ func (ws *workspace) backward(w, grad *llama.Weights, scale float64) {
 	scl := 1 / math.Sqrt(float64(hd))
 	for l := cfg.Layers - 1; l >= 0; l-- {
 		ly, gl := &w.Layers[l], &grad.Layers[l]
-		x := ws.x[l*T*d : (l+1)*T*d]
-		a := ws.a[l*T*d : (l+1)*T*d]
-		q := ws.q[l*T*hq : (l+1)*T*hq]
-		k := ws.k[l*T*hkv : (l+1)*T*hkv]
-		v := ws.vv[l*T*hkv : (l+1)*T*hkv]
-		o := ws.o[l*T*hq : (l+1)*T*hq]
-		p := ws.p[l*ws.pLen : (l+1)*ws.pLen]
-		xm := ws.xm[l*T*d : (l+1)*T*d]
-		b := ws.b[l*T*d : (l+1)*T*d]
-		g := ws.g[l*T*f : (l+1)*T*f]
-		u := ws.u[l*T*f : (l+1)*T*f]
-		hh := ws.hh[l*T*f : (l+1)*T*f]
+		la := ws.layer(l)
+		x, a, q, k, v, o, p, xm, b, g, u, hh := la.x, la.a, la.q, la.k, la.v, la.o, la.p, la.xm, la.b, la.g, la.u, la.hh
 		r1, r2 := ws.r1[l*T:(l+1)*T], ws.r2[l*T:(l+1)*T]
 
 		// FFN: xn = xm + WDown·(silu(g)⊙u).
