@@ -129,8 +129,10 @@ func (rc *ResponseCache) Close() { rc.c.StopAllGoroutines() }
 // content hash, the NPC, the intent, the player's line normalised (case,
 // spacing and trailing punctuation do not matter), the name the NPC knows
 // the player by, whether they have met, and every retrieved fact (source,
-// path, heading and text, so re-ingested lore misses). Memories are not in
-// the key: the caller makes a request cacheable only when it carries none.
+// path, heading and text, so re-ingested lore misses), and the tenant when
+// it is not the default one, so tenants never share cached replies
+// (issue 9). Memories are not in the key: the caller makes a request
+// cacheable only when it carries none.
 func ExactKey(req *Request) string {
 	h := fnv.New128a()
 	var lenBuf [8]byte
@@ -138,6 +140,10 @@ func ExactKey(req *Request) string {
 		binary.LittleEndian.PutUint64(lenBuf[:], uint64(len(s)))
 		h.Write(lenBuf[:])
 		h.Write([]byte(s))
+	}
+	if req.Tenant != "" {
+		field("\x00tenant") // no prompt name starts with NUL: the keys cannot collide
+		field(req.Tenant)
 	}
 	field(req.PromptName)
 	field(req.PromptHash)

@@ -79,8 +79,11 @@ type Message struct {
 // first); the template floor reads the structured fields, so both see the
 // same context.
 type Request struct {
-	Intent     Intent
-	Persona    Persona
+	Intent  Intent
+	Persona Persona
+	// Tenant is the studio or game the request belongs to ("" for the
+	// default tenant); it scopes the response cache (ExactKey).
+	Tenant     string
 	PlayerID   string
 	PlayerName string // "" when the NPC does not know the player's name
 	Returning  bool   // the NPC has met this player before

@@ -16,6 +16,9 @@ import (
 // same NPC, trigger and lore give every player the same line.
 type Bark struct {
 	NPCID string
+	// Tenant is whose world the NPC barks in ("" for the default tenant);
+	// a tenant's cached bark lines are its own.
+	Tenant string
 	// PlayerID is the player who came near, for the event only (routing,
 	// logs); "" for a scheduled bark. It never changes the line.
 	PlayerID string
@@ -49,7 +52,7 @@ func (rt *Runtime) SubmitBark(b Bark) (Ticket, error) {
 	if !utf8.ValidString(b.PlayerID) {
 		return 0, errors.New("hearth: bark: player id is not valid UTF-8")
 	}
-	return rt.submitTurn("bark", Talk{NPCID: b.NPCID, PlayerID: b.PlayerID, Priority: b.Priority,
+	return rt.submitTurn("bark", Talk{NPCID: b.NPCID, Tenant: b.Tenant, PlayerID: b.PlayerID, Priority: b.Priority,
 		Budget: b.Budget, Tag: b.Tag, GameTime: b.GameTime},
 		npc.Turn{PlayerID: b.PlayerID, Trigger: b.Trigger})
 }

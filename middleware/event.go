@@ -44,6 +44,7 @@ type Event struct {
 	Kind     EventKind
 	Tag      uint64 // the request's Tag (Talk, Bark or QuestRequest)
 	NPCID    string
+	Tenant   string // the request's tenant ("" for the default one)
 	PlayerID string
 
 	// Text is the delta's text (EventDelta) or the whole reply (EventReply).

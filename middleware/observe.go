@@ -44,6 +44,12 @@ var observers sync.Map
 // ObserveQueueSize observations are waiting, or ErrClosed. A turn recalls
 // the observation once it is written; Settle waits for that.
 func (rt *Runtime) Observe(npcID string, o Observation) error {
+	return rt.ObserveTenant("", npcID, o)
+}
+
+// ObserveTenant is Observe for the NPC as tenant's players know it (see
+// Talk.Tenant): the memory goes to that tenant's stream only.
+func (rt *Runtime) ObserveTenant(tenant, npcID string, o Observation) error {
 	switch {
 	case o.Text == "":
 		return errors.New("hearth: observe: text is required")
@@ -54,7 +60,7 @@ func (rt *Runtime) Observe(npcID string, o Observation) error {
 	case o.Importance < 0 || o.Importance > 10:
 		return fmt.Errorf("hearth: observe: importance %v: want 0 (rate it) or 1..10", o.Importance)
 	}
-	agent, err := rt.roster.Get(npcID)
+	agent, err := rt.rosterOf(tenant).Get(npcID)
 	if err != nil {
 		return err
 	}
@@ -114,7 +120,8 @@ func (rt *Runtime) writeObservation(o observation) {
 	}
 }
 
-// Maintain runs every NPC's memory upkeep (npc.Agent.Maintain): reflection
+// Maintain runs every NPC's memory upkeep, in every tenant that has been
+// used (npc.Agent.Maintain, npc.Roster.Tenants): reflection
 // once enough has happened, and compaction past the memory cap. It is
 // ambient work: the host calls it when the server is idle (between
 // sessions, or from a low-priority timer), never from a turn. gameTime
@@ -123,19 +130,21 @@ func (rt *Runtime) writeObservation(o observation) {
 func (rt *Runtime) Maintain(ctx context.Context, gameTime time.Time) (npc.MaintainReport, error) {
 	var total npc.MaintainReport
 	var first error
-	for _, d := range rt.roster.Definitions() {
-		if err := ctx.Err(); err != nil {
-			return total, err
-		}
-		a, err := rt.roster.Get(d.ID)
-		if err != nil {
-			continue
-		}
-		rep, err := a.Maintain(ctx, gameTime)
-		total.Reflections += rep.Reflections
-		total.Folded += rep.Folded
-		if err != nil && first == nil {
-			first = err
+	for _, roster := range rt.roster.Tenants() {
+		for _, d := range roster.Definitions() {
+			if err := ctx.Err(); err != nil {
+				return total, err
+			}
+			a, err := roster.Get(d.ID)
+			if err != nil {
+				continue
+			}
+			rep, err := a.Maintain(ctx, gameTime)
+			total.Reflections += rep.Reflections
+			total.Folded += rep.Folded
+			if err != nil && first == nil {
+				first = err
+			}
 		}
 	}
 	return total, first

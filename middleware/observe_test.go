@@ -81,3 +81,41 @@ func TestObserveValidates(t *testing.T) {
 		t.Fatalf("after Close: %v", err)
 	}
 }
+
+// TestObserveTenant: an observation made in one tenant's world is world
+// knowledge there only, and Maintain reflects in every tenant used.
+func TestObserveTenant(t *testing.T) {
+	st := openStack(t, middleware.Options{})
+	rt := st.Runtime
+	id := firstNPC(t, st).ID
+	gt := time.Date(1900, 5, 1, 8, 0, 0, 0, time.UTC)
+	const wolves = "Wolves were seen by the mill."
+	for i := 0; i < 30; i++ {
+		if err := rt.ObserveTenant("acme", id, middleware.Observation{Text: wolves, GameTime: gt.Add(time.Duration(i) * time.Minute), Importance: 7}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := rt.ObserveTenant("acme", "nobody", middleware.Observation{Text: wolves}); !errors.Is(err, npc.ErrUnknownNPC) {
+		t.Fatalf("unknown NPC in a tenant: %v", err)
+	}
+	rt.Settle()
+	recall := func(tenant string) []inference.Memory {
+		a, err := st.Roster.Tenant(tenant).Get(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a.Recall("p1", "wolves mill", gt.Add(time.Hour), 3)
+	}
+	if got := recall("acme"); len(got) == 0 || got[0].Text != wolves {
+		t.Fatalf("acme's recall = %+v, want the wolves", got)
+	}
+	for _, other := range []string{"", "globex"} {
+		if got := recall(other); len(got) != 0 {
+			t.Fatalf("tenant %q recalls %+v, observed in acme", other, got)
+		}
+	}
+	rep, err := rt.Maintain(context.Background(), gt.Add(time.Hour))
+	if err != nil || rep.Reflections == 0 {
+		t.Fatalf("Maintain = %+v, %v; want a reflection in acme", rep, err)
+	}
+}

@@ -16,6 +16,7 @@ var ErrNoQuests = errors.New("hearth: this runtime has no quest generator (the w
 // unless Priority says otherwise, under the same deadline rules as a talk.
 type QuestRequest struct {
 	quest.Request
+	Tenant   string   // the player's tenant, echoed on the event ("" for the default one)
 	Priority Priority // default PriorityQuest
 	Tag      uint64   // the caller's correlation id, echoed on the event
 }
@@ -43,7 +44,7 @@ func (rt *Runtime) SubmitQuest(req QuestRequest) (Ticket, error) {
 		budget = rt.opts.Budget
 	}
 	r := &request{questReq: &req, budget: budget, submitted: time.Now(),
-		talk: Talk{PlayerID: req.PlayerID, Tag: req.Tag, Priority: req.Priority}}
+		talk: Talk{Tenant: req.Tenant, PlayerID: req.PlayerID, Tag: req.Tag, Priority: req.Priority}}
 	return rt.enqueue(r, req.Priority, func() {
 		if r.questReq.Seed == 0 {
 			r.questReq.Seed = mixSeed(rt.opts.Seed, uint64(r.ticket))

@@ -144,7 +144,12 @@ func (o *Options) fill() error {
 
 // Talk is a player's line to an NPC.
 type Talk struct {
-	NPCID      string
+	NPCID string
+	// Tenant is the studio or game the player belongs to ("" for the
+	// default tenant). NPC memories and cached replies are kept per
+	// tenant (npc.Roster.Tenant): the same PlayerID in two tenants is two
+	// players, and an NPC remembers each tenant's world apart.
+	Tenant     string
 	PlayerID   string
 	PlayerName string // optional; the NPC may remember it from earlier
 	Text       string // at most MaxTextBytes of valid UTF-8
@@ -320,7 +325,17 @@ func (rt *Runtime) StreamDeltas(fn func(Event)) {
 	rt.onDelta.Store(&fn)
 }
 
-// Roster returns the NPCs this runtime serves.
+// rosterOf returns the roster of tenant, without a lock for the default
+// tenant.
+func (rt *Runtime) rosterOf(tenant string) *npc.Roster {
+	if tenant == "" {
+		return rt.roster
+	}
+	return rt.roster.Tenant(tenant)
+}
+
+// Roster returns the NPCs this runtime serves (the default tenant's;
+// Roster().Tenant(t) for another tenant's).
 func (rt *Runtime) Roster() *npc.Roster { return rt.roster }
 
 // Metrics returns the runtime's Prometheus collectors.
@@ -387,7 +402,7 @@ func (rt *Runtime) submitTurn(what string, t Talk, turn npc.Turn) (Ticket, error
 	case t.Budget < 0:
 		return 0, fmt.Errorf("hearth: %s: budget %v is negative", what, t.Budget)
 	}
-	agent, err := rt.roster.Get(t.NPCID)
+	agent, err := rt.rosterOf(t.Tenant).Get(t.NPCID)
 	if err != nil {
 		return 0, err
 	}
@@ -522,7 +537,7 @@ func (rt *Runtime) run(r *request) {
 			}()
 			if err != nil {
 				rt.push(Event{Ticket: r.ticket, Kind: EventError, Tag: r.talk.Tag, NPCID: r.talk.NPCID,
-					PlayerID: r.talk.PlayerID, Err: err, Latency: time.Since(r.submitted), Budget: r.budget,
+					Tenant: r.talk.Tenant, PlayerID: r.talk.PlayerID, Err: err, Latency: time.Since(r.submitted), Budget: r.budget,
 					boundary: r.boundary})
 				r.state.Store(stateDone)
 				rt.pending.Done() // the delivery obligation
@@ -593,7 +608,7 @@ func (rt *Runtime) delta(r *request, d inference.Delta) {
 		return
 	}
 	ev := Event{Ticket: r.ticket, Kind: EventDelta, Tag: r.talk.Tag, NPCID: r.talk.NPCID,
-		PlayerID: r.talk.PlayerID, Text: d.Text, Reset: d.Reset, Seq: r.deltaSeq}
+		Tenant: r.talk.Tenant, PlayerID: r.talk.PlayerID, Text: d.Text, Reset: d.Reset, Seq: r.deltaSeq}
 	r.deltaSeq++
 	if h := rt.onDelta.Load(); h != nil {
 		(*h)(ev)
@@ -610,7 +625,7 @@ func (rt *Runtime) deliver(r *request, reply npc.Reply) {
 	lat := ready.Sub(r.submitted)
 	onTime := !ready.After(r.boundary)
 	ev := Event{Ticket: r.ticket, Kind: EventReply, Tag: r.talk.Tag, NPCID: r.talk.NPCID,
-		PlayerID: r.talk.PlayerID, Text: reply.Text, Tier: reply.Tier, Backend: reply.Backend,
+		Tenant: r.talk.Tenant, PlayerID: r.talk.PlayerID, Text: reply.Text, Tier: reply.Tier, Backend: reply.Backend,
 		Floor: reply.Floor, Latency: lat, Budget: r.budget, OnTime: onTime, CostUSD: reply.CostUSD,
 		Guard: string(reply.Guard)}
 	if reply.Prompt.Name != "" {

@@ -66,7 +66,7 @@ func barkText(trigger string) string { return "(" + trigger + ")" }
 // barkRequest is the part of a bark's request the worker and the floor
 // share: intent, persona and trigger, nothing about any player.
 func (a *Agent) barkRequest(t Turn) *inference.Request {
-	return &inference.Request{Intent: inference.IntentBark, Persona: a.persona, PlayerID: t.PlayerID,
+	return &inference.Request{Intent: inference.IntentBark, Persona: a.persona, Tenant: a.deps.Store.TenantName(), PlayerID: t.PlayerID,
 		UserText: barkText(t.Trigger), Seed: t.Seed, MaxTokens: barkMaxTokens}
 }
 

@@ -81,9 +81,24 @@ func DefaultPrompts() (*inference.Prompts, error) {
 }
 
 // Roster holds the agents of a world. It is safe for concurrent use.
+//
+// The Roster NewRoster returns serves the default tenant (""); Tenant
+// returns the roster of another tenant: the same NPC definitions, lore,
+// router and guardrails, but its own memories, names and cached replies
+// (DESIGN §9, issue 9), so that two studios on one server never see each
+// other's players.
 type Roster struct {
 	agents map[string]*Agent
 	ids    []string
+	tenant string
+
+	// build makes the agents of a tenant; shared by every tenant roster.
+	build func(tenant string) map[string]*Agent
+
+	// tenants holds the rosters of the other tenants, created on first
+	// use; only the default tenant's roster has it (others point to it).
+	tenantsMu *sync.Mutex
+	tenants   map[string]*Roster
 }
 
 // NewRoster builds an agent per definition. It fails on a missing
@@ -106,19 +121,66 @@ func NewRoster(defs []Definition, deps Deps) (*Roster, error) {
 		return nil, fmt.Errorf("npc: Deps.Guard.Policy: %w", err)
 	}
 	filter := guard.NewFilter(deps.Guard.Policy) // compiled once, shared by every agent
-	r := &Roster{agents: make(map[string]*Agent, len(defs))}
+	var ids []string
+	seen := make(map[string]bool, len(defs))
 	for _, d := range defs {
 		if err := d.Validate(); err != nil {
 			return nil, fmt.Errorf("npc %q: %w", d.ID, err)
 		}
-		if _, dup := r.agents[d.ID]; dup {
+		if seen[d.ID] {
 			return nil, fmt.Errorf("npc %q: defined twice", d.ID)
 		}
-		r.agents[d.ID] = newAgent(d, deps, filter)
-		r.ids = append(r.ids, d.ID)
+		seen[d.ID] = true
+		ids = append(ids, d.ID)
 	}
-	sort.Strings(r.ids)
+	sort.Strings(ids)
+	root := deps.Store.Tenant("")
+	build := func(tenant string) map[string]*Agent {
+		td := deps
+		td.Store = root.Tenant(tenant)
+		agents := make(map[string]*Agent, len(defs))
+		for _, d := range defs {
+			agents[d.ID] = newAgent(d, td, filter)
+		}
+		return agents
+	}
+	r := &Roster{ids: ids, build: build, tenantsMu: &sync.Mutex{}, tenants: map[string]*Roster{}}
+	r.agents = build("")
+	r.tenants[""] = r
 	return r, nil
+}
+
+// Tenant returns the roster of tenant ("" is this default tenant's),
+// creating its agents on first use (a few microseconds per NPC; their
+// memories load from the store when first needed). Every call with the
+// same tenant returns the same roster.
+func (r *Roster) Tenant(tenant string) *Roster {
+	r.tenantsMu.Lock()
+	defer r.tenantsMu.Unlock()
+	if t, ok := r.tenants[tenant]; ok {
+		return t
+	}
+	t := &Roster{agents: r.build(tenant), ids: r.ids, tenant: tenant, build: r.build,
+		tenantsMu: r.tenantsMu, tenants: r.tenants}
+	r.tenants[tenant] = t
+	return t
+}
+
+// TenantName returns the roster's tenant ("" for the default one).
+func (r *Roster) TenantName() string { return r.tenant }
+
+// Tenants returns the roster of every tenant used so far (the default
+// one included), sorted by tenant: what ambient upkeep (Runtime.Maintain)
+// walks.
+func (r *Roster) Tenants() []*Roster {
+	r.tenantsMu.Lock()
+	defer r.tenantsMu.Unlock()
+	out := make([]*Roster, 0, len(r.tenants))
+	for _, t := range r.tenants {
+		out = append(out, t)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].tenant < out[j].tenant })
+	return out
 }
 
 // Get returns the agent with id, or an *UnknownNPCError.
@@ -237,6 +299,7 @@ func (a *Agent) Prepare(ctx context.Context, t Turn) (*inference.Request, infere
 	req := &inference.Request{
 		Intent:     ClassifyIntent(t.Text),
 		Persona:    a.persona,
+		Tenant:     a.deps.Store.TenantName(),
 		PlayerID:   t.PlayerID,
 		PlayerName: t.PlayerName,
 		UserText:   t.Text,
@@ -309,7 +372,7 @@ func (a *Agent) Floor(t Turn) Reply {
 		}
 	}
 	a.namesMu.RUnlock()
-	req := &inference.Request{Intent: ClassifyIntent(t.Text), Persona: a.persona, PlayerID: t.PlayerID,
+	req := &inference.Request{Intent: ClassifyIntent(t.Text), Persona: a.persona, Tenant: a.deps.Store.TenantName(), PlayerID: t.PlayerID,
 		PlayerName: name, Returning: returning, UserText: t.Text, Seed: t.Seed}
 	return Reply{Result: a.deps.Router.Floor(req)}
 }

@@ -109,16 +109,60 @@ var (
 // error wraps store.ErrWriteFailed.
 // It is safe for concurrent use.
 type Tracker struct {
-	world *World
-	st    *store.Store
+	world  *World
+	st     *store.Store
+	tenant string
 
 	mu   sync.Mutex
 	logs map[string]map[string]*Entry // player → quest id → entry; loaded lazily
+
+	// tenants holds the trackers of every tenant used so far, shared by
+	// all of them (see Tenant).
+	tenantsMu *sync.Mutex
+	tenants   map[string]*Tracker
 }
 
-// NewTracker returns a Tracker for quests of world w, persisted in st.
+// NewTracker returns a Tracker for quests of world w, persisted in st:
+// the quest logs of st's tenant (store.Store.Tenant; the default tenant
+// for the Store that store.Open returns).
 func NewTracker(w *World, st *store.Store) *Tracker {
-	return &Tracker{world: w, st: st, logs: map[string]map[string]*Entry{}}
+	t := &Tracker{world: w, st: st, tenant: st.TenantName(), logs: map[string]map[string]*Entry{},
+		tenantsMu: &sync.Mutex{}, tenants: map[string]*Tracker{}}
+	t.tenants[t.tenant] = t
+	return t
+}
+
+// Tenant returns the tracker of tenant's quest logs (issue 9: tenants'
+// quests are isolated): the same world, its own players, persisted under
+// the tenant's keys. Every call with the same tenant returns the same
+// tracker, so one tenant's locking never waits on another's.
+func (t *Tracker) Tenant(tenant string) *Tracker {
+	t.tenantsMu.Lock()
+	defer t.tenantsMu.Unlock()
+	if tt, ok := t.tenants[tenant]; ok {
+		return tt
+	}
+	tt := &Tracker{world: t.world, st: t.st.Tenant(tenant), tenant: tenant, logs: map[string]map[string]*Entry{},
+		tenantsMu: t.tenantsMu, tenants: t.tenants}
+	t.tenants[tenant] = tt
+	return tt
+}
+
+// TenantName returns the tenant whose quest logs t keeps ("" for the
+// default one).
+func (t *Tracker) TenantName() string { return t.tenant }
+
+// Tenants returns the tracker of every tenant used so far, sorted by
+// tenant: what a server's expiry loop walks.
+func (t *Tracker) Tenants() []*Tracker {
+	t.tenantsMu.Lock()
+	defer t.tenantsMu.Unlock()
+	out := make([]*Tracker, 0, len(t.tenants))
+	for _, tt := range t.tenants {
+		out = append(out, tt)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].tenant < out[j].tenant })
+	return out
 }
 
 // log returns the player's log, loading it from the store once. Call with

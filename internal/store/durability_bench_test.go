@@ -65,7 +65,7 @@ func BenchmarkWriteMemorySynced(b *testing.B) {
 		t0 := time.Now()
 		err := s.durable(func(txn *badger.Txn) error {
 			for _, r := range memTurn() {
-				if err := txnSet(txn, memKey("npc", fmt.Sprint("p", i%64), time.Now().UnixNano(), memSeq.Add(1)), &r); err != nil {
+				if err := txnSet(txn, s.memKey("npc", fmt.Sprint("p", i%64), time.Now().UnixNano(), memSeq.Add(1)), &r); err != nil {
 					return err
 				}
 			}

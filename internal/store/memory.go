@@ -33,15 +33,15 @@ var memSeq atomic.Uint32
 // it is answered by Badger's bloom filters, so a first meeting (no
 // memories) costs about a microsecond instead of a prefix seek across
 // every table (40 % of the CPU of a 10,000-NPC simulation).
-func memIndexKey(npcID, playerID string) string {
-	return "memidx/" + url.PathEscape(npcID) + "/" + url.PathEscape(playerID)
+func (s *Store) memIndexKey(npcID, playerID string) string {
+	return s.ns + "memidx/" + url.PathEscape(npcID) + "/" + url.PathEscape(playerID)
 }
 
-func memPrefix(npcID, playerID string) string {
-	return "mem/" + url.PathEscape(npcID) + "/" + url.PathEscape(playerID) + "/"
+func (s *Store) memPrefix(npcID, playerID string) string {
+	return s.ns + "mem/" + url.PathEscape(npcID) + "/" + url.PathEscape(playerID) + "/"
 }
 
-func memKey(npcID, playerID string, wall int64, seq uint32) string {
+func (s *Store) memKey(npcID, playerID string, wall int64, seq uint32) string {
 	var b [12]byte
 	for i := 0; i < 8; i++ {
 		b[i] = byte(uint64(wall) >> (56 - 8*i))
@@ -49,7 +49,7 @@ func memKey(npcID, playerID string, wall int64, seq uint32) string {
 	for i := 0; i < 4; i++ {
 		b[8+i] = byte(seq >> (24 - 8*i))
 	}
-	return memPrefix(npcID, playerID) + hex.EncodeToString(b[:])
+	return s.memPrefix(npcID, playerID) + hex.EncodeToString(b[:])
 }
 
 // AppendMemories appends recs to the memory stream of (npcID, playerID) in
@@ -62,7 +62,7 @@ func (s *Store) AppendMemories(npcID, playerID string, recs ...MemoryRecord) err
 	}
 	now := time.Now().UnixNano()
 	return s.update(func(txn *badger.Txn) error {
-		if err := txn.Set([]byte(memIndexKey(npcID, playerID)), nil); err != nil {
+		if err := txn.Set([]byte(s.memIndexKey(npcID, playerID)), nil); err != nil {
 			return err
 		}
 		for i := range recs {
@@ -71,7 +71,7 @@ func (s *Store) AppendMemories(npcID, playerID string, recs ...MemoryRecord) err
 			if r.WallTime == 0 {
 				r.WallTime = now
 			}
-			if err := txnSet(txn, memKey(npcID, playerID, r.WallTime, memSeq.Add(1)), &r); err != nil {
+			if err := txnSet(txn, s.memKey(npcID, playerID, r.WallTime, memSeq.Add(1)), &r); err != nil {
 				return err
 			}
 		}
@@ -84,7 +84,7 @@ func (s *Store) AppendMemories(npcID, playerID string, recs ...MemoryRecord) err
 func (s *Store) RecentMemories(npcID, playerID string, n int) ([]MemoryRecord, error) {
 	var out []MemoryRecord
 	switch err := s.db.View(func(txn *badger.Txn) error {
-		_, err := txn.Get([]byte(memIndexKey(npcID, playerID)))
+		_, err := txn.Get([]byte(s.memIndexKey(npcID, playerID)))
 		return err
 	}); {
 	case errors.Is(err, badger.ErrKeyNotFound):
@@ -92,7 +92,7 @@ func (s *Store) RecentMemories(npcID, playerID string, n int) ([]MemoryRecord, e
 	case err != nil:
 		return nil, err
 	}
-	err := s.scan(memPrefix(npcID, playerID), true, func(_ []byte, decode func(any) error) (bool, error) {
+	err := s.scan(s.memPrefix(npcID, playerID), true, func(_ []byte, decode func(any) error) (bool, error) {
 		var r MemoryRecord
 		if err := decode(&r); err != nil {
 			return false, fmt.Errorf("store: decode memory of %s/%s: %w", npcID, playerID, err)

@@ -23,8 +23,10 @@ type QuestLogRecord struct {
 	Quest      []byte `msgpack:"q"`
 }
 
-// Key layout: quest/log/<player id>/<quest id>.
-func questPrefix(playerID string) string { return "quest/log/" + url.PathEscape(playerID) + "/" }
+// Key layout: [tenant/<tenant>/]quest/log/<player id>/<quest id>.
+func (s *Store) questPrefix(playerID string) string {
+	return s.ns + "quest/log/" + url.PathEscape(playerID) + "/"
+}
 
 // PutQuestLog writes (or replaces) one entry of a player's quest log and
 // syncs it to disk before it returns: a quest change is acknowledged to
@@ -36,7 +38,7 @@ func (s *Store) PutQuestLog(playerID string, r QuestLogRecord) error {
 		return fmt.Errorf("store: quest log: player id and quest id are required")
 	}
 	return s.durable(func(txn *badger.Txn) error {
-		return txnSet(txn, questPrefix(playerID)+url.PathEscape(r.QuestID), &r)
+		return txnSet(txn, s.questPrefix(playerID)+url.PathEscape(r.QuestID), &r)
 	})
 }
 
@@ -44,7 +46,7 @@ func (s *Store) PutQuestLog(playerID string, r QuestLogRecord) error {
 // id.
 func (s *Store) QuestLog(playerID string) ([]QuestLogRecord, error) {
 	var out []QuestLogRecord
-	err := s.scan(questPrefix(playerID), false, func(_ []byte, decode func(any) error) (bool, error) {
+	err := s.scan(s.questPrefix(playerID), false, func(_ []byte, decode func(any) error) (bool, error) {
 		var r QuestLogRecord
 		if err := decode(&r); err != nil {
 			return false, fmt.Errorf("store: decode quest log of %s: %w", playerID, err)
@@ -58,7 +60,7 @@ func (s *Store) QuestLog(playerID string) ([]QuestLogRecord, error) {
 // QuestPlayers returns the ids of every player with a quest log, sorted.
 // It reads keys only.
 func (s *Store) QuestPlayers() ([]string, error) {
-	const prefix = "quest/log/"
+	prefix := s.ns + "quest/log/"
 	var out []string
 	err := s.db.View(func(txn *badger.Txn) error {
 		o := badger.DefaultIteratorOptions

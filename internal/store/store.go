@@ -12,6 +12,8 @@
 //	memidx/<npc id>/<player id>       empty: the pair has memories
 //	memmeta/<npc id>                  StreamMetaRecord (mem/<npc id>//<seq>: world knowledge; see stream.go)
 //	quest/log/<player id>/<quest id>  QuestLogRecord
+//	tenant/<tenant>/mem/…, …/memidx/…, …/memmeta/…, …/quest/log/…
+//	                                  the same records of a tenant (Store.Tenant)
 //	embed/vec/<model>/<text hash>     embeddingRecord (model path-escaped; see embedding.go)
 //	embed/model/<slot>                EmbedModelRecord header (see embedding.go)
 //	embed/part/<slot>/<n>             a part of that model's data (n: 8 hex digits)
@@ -23,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -71,7 +74,22 @@ func DefaultOptions(dir string) Options {
 
 // Store is an open Badger database with Hearth's typed accessors. It is safe
 // for concurrent use. Close it once.
+//
+// A Store is also a view of one tenant's NPC state (Tenant): the tenant's
+// memories, memory-stream bookkeeping and quest logs live under their own
+// key prefix, so two tenants with the same NPC or player ids never see
+// each other's records. Lore and embeddings are the world's, shared by
+// every view.
 type Store struct {
+	*database
+	// ns prefixes the keys of tenant-scoped records ("" for the default
+	// tenant, whose keys are unprefixed as they were before tenants).
+	ns     string
+	tenant string
+}
+
+// database is the open Badger database every view of a Store shares.
+type database struct {
 	db       *badger.DB
 	stop     chan struct{}
 	wg       sync.WaitGroup
@@ -127,7 +145,7 @@ func Open(opts Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("store: open %q: %w", opts.Dir, err)
 	}
-	s := &Store{db: db, stop: make(chan struct{})}
+	s := &Store{database: &database{db: db, stop: make(chan struct{})}}
 	if opts.SyncInterval > 0 && opts.Dir != "" {
 		s.wg.Add(1)
 		go s.syncLoop(opts.SyncInterval, log(opts.Logger))
@@ -280,9 +298,30 @@ func (s *Store) InjectWriteFault(err error) {
 	s.fault.Store(&err)
 }
 
+// Tenant returns the view of tenant's NPC state (see Store): its
+// memories, memory-stream bookkeeping and quest logs are stored under the
+// key prefix tenant/<tenant>/ and are invisible to every other view. ""
+// is the default tenant (unprefixed keys: a server without tenants, and
+// every record written before tenants existed). A view shares the
+// database: Close the Store that Open returned, not a view (a view's
+// Close does nothing).
+func (s *Store) Tenant(tenant string) *Store {
+	if tenant == "" {
+		return &Store{database: s.database}
+	}
+	return &Store{database: s.database, ns: "tenant/" + url.PathEscape(tenant) + "/", tenant: tenant}
+}
+
+// TenantName returns the tenant this view belongs to ("" for the default
+// tenant).
+func (s *Store) TenantName() string { return s.tenant }
+
 // Close syncs and closes the database. Calling it again returns the first
-// result.
+// result. Closing a tenant view (Tenant) does nothing and returns nil.
 func (s *Store) Close() error {
+	if s.ns != "" {
+		return nil
+	}
 	s.closeMu.Do(func() {
 		close(s.stop)
 		s.wg.Wait()

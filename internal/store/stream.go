@@ -39,9 +39,9 @@ type KeyedMemory struct {
 	Rec MemoryRecord
 }
 
-func memNPCPrefix(npcID string) string { return "mem/" + url.PathEscape(npcID) + "/" }
+func (s *Store) memNPCPrefix(npcID string) string { return s.ns + "mem/" + url.PathEscape(npcID) + "/" }
 
-func memMetaKey(npcID string) string { return "memmeta/" + url.PathEscape(npcID) }
+func (s *Store) memMetaKey(npcID string) string { return s.ns + "memmeta/" + url.PathEscape(npcID) }
 
 // streamTxnRecords is how many records one write transaction holds at most
 // when a whole stream is written (import): Badger refuses transactions
@@ -59,7 +59,7 @@ func (s *Store) AppendStream(npcID, playerID string, recs ...MemoryRecord) ([]st
 	keys := make([]string, len(recs))
 	err := s.update(func(txn *badger.Txn) error {
 		if playerID != "" {
-			if err := txn.Set([]byte(memIndexKey(npcID, playerID)), nil); err != nil {
+			if err := txn.Set([]byte(s.memIndexKey(npcID, playerID)), nil); err != nil {
 				return err
 			}
 		}
@@ -69,7 +69,7 @@ func (s *Store) AppendStream(npcID, playerID string, recs ...MemoryRecord) ([]st
 			if r.WallTime == 0 {
 				r.WallTime = now
 			}
-			keys[i] = memKey(npcID, playerID, r.WallTime, memSeq.Add(1))
+			keys[i] = s.memKey(npcID, playerID, r.WallTime, memSeq.Add(1))
 			if err := txnSet(txn, keys[i], &r); err != nil {
 				return err
 			}
@@ -86,7 +86,7 @@ func (s *Store) AppendStream(npcID, playerID string, recs ...MemoryRecord) ([]st
 // knowledge) with its key, in key order: by player id, then oldest first.
 func (s *Store) StreamMemories(npcID string) ([]KeyedMemory, error) {
 	var out []KeyedMemory
-	err := s.scan(memNPCPrefix(npcID), false, func(key []byte, decode func(any) error) (bool, error) {
+	err := s.scan(s.memNPCPrefix(npcID), false, func(key []byte, decode func(any) error) (bool, error) {
 		var r MemoryRecord
 		if err := decode(&r); err != nil {
 			return false, fmt.Errorf("store: decode memory %s: %w", key, err)
@@ -104,7 +104,7 @@ func (s *Store) StreamFootprint(npcID string) (n int, bytes int64, err error) {
 	err = s.db.View(func(txn *badger.Txn) error {
 		o := badger.DefaultIteratorOptions
 		o.PrefetchValues = false
-		o.Prefix = []byte(memNPCPrefix(npcID))
+		o.Prefix = []byte(s.memNPCPrefix(npcID))
 		it := txn.NewIterator(o)
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
@@ -121,7 +121,7 @@ func (s *Store) StreamFootprint(npcID string) (n int, bytes int64, err error) {
 // memories into summaries with it, so that a crash leaves either the
 // originals or the summaries, never neither. It returns the keys of add.
 func (s *Store) ReplaceStream(npcID string, del []string, add []MemoryRecord) ([]string, error) {
-	prefix := memNPCPrefix(npcID)
+	prefix := s.memNPCPrefix(npcID)
 	now := time.Now().UnixNano()
 	keys := make([]string, len(add))
 	err := s.update(func(txn *badger.Txn) error {
@@ -140,11 +140,11 @@ func (s *Store) ReplaceStream(npcID string, del []string, add []MemoryRecord) ([
 				r.WallTime = now
 			}
 			if r.PlayerID != "" {
-				if err := txn.Set([]byte(memIndexKey(npcID, r.PlayerID)), nil); err != nil {
+				if err := txn.Set([]byte(s.memIndexKey(npcID, r.PlayerID)), nil); err != nil {
 					return err
 				}
 			}
-			keys[i] = memKey(npcID, r.PlayerID, r.WallTime, memSeq.Add(1))
+			keys[i] = s.memKey(npcID, r.PlayerID, r.WallTime, memSeq.Add(1))
 			if err := txnSet(txn, keys[i], &r); err != nil {
 				return err
 			}
@@ -201,7 +201,7 @@ func (s *Store) ResetStream(npcID string, recs []MemoryRecord, meta StreamMetaRe
 // StreamMeta returns the stream bookkeeping of npcID (zero when none).
 func (s *Store) StreamMeta(npcID string) (StreamMetaRecord, error) {
 	var m StreamMetaRecord
-	if err := s.get(memMetaKey(npcID), &m); err != nil && !errors.Is(err, ErrNotFound) {
+	if err := s.get(s.memMetaKey(npcID), &m); err != nil && !errors.Is(err, ErrNotFound) {
 		return m, fmt.Errorf("store: stream meta of %s: %w", npcID, err)
 	}
 	return m, nil
@@ -213,5 +213,5 @@ func (s *Store) PutStreamMeta(npcID string, m StreamMetaRecord) error {
 	if err != nil {
 		return err
 	}
-	return s.update(func(txn *badger.Txn) error { return txn.Set([]byte(memMetaKey(npcID)), b) })
+	return s.update(func(txn *badger.Txn) error { return txn.Set([]byte(s.memMetaKey(npcID)), b) })
 }

@@ -87,8 +87,8 @@ func (s *Server) Connections(tenant string) ConnectionList {
 func (s *Server) Kick(tenant, player string) int {
 	s.mu.Lock()
 	var victims []*conn
-	for c := range s.players[player] {
-		if tenant == AllTenants || c.principal.Tenant == tenant {
+	for c := range s.conns {
+		if c.playerID == player && (tenant == AllTenants || c.principal.Tenant == tenant) {
 			victims = append(victims, c)
 		}
 	}

@@ -277,7 +277,7 @@ func (c *conn) hello(id uint64, m protocol.Hello) {
 
 func (c *conn) talk(id uint64, m protocol.Talk) {
 	c.submit(id, "talk", m.BudgetMS, func(tag uint64, budget time.Duration) (middleware.Ticket, error) {
-		return c.s.rt.Submit(middleware.Talk{NPCID: m.NPCID, PlayerID: c.playerID, PlayerName: c.playerName,
+		return c.s.rt.Submit(middleware.Talk{NPCID: m.NPCID, Tenant: c.principal.Tenant, PlayerID: c.playerID, PlayerName: c.playerName,
 			Text: m.Text, Priority: middleware.PriorityInteractive, Budget: budget, Tag: tag})
 	})
 }
@@ -287,7 +287,7 @@ func (c *conn) talk(id uint64, m protocol.Talk) {
 // like a talk (dialogue.delta*, dialogue.done).
 func (c *conn) bark(id uint64, m protocol.Bark) {
 	c.submit(id, "bark", m.BudgetMS, func(tag uint64, budget time.Duration) (middleware.Ticket, error) {
-		return c.s.rt.SubmitBark(middleware.Bark{NPCID: m.NPCID, PlayerID: c.playerID, Trigger: m.Trigger,
+		return c.s.rt.SubmitBark(middleware.Bark{NPCID: m.NPCID, Tenant: c.principal.Tenant, PlayerID: c.playerID, Trigger: m.Trigger,
 			Budget: budget, Tag: tag})
 	})
 }

@@ -70,20 +70,23 @@ func (o *offers) get(id string) (offer, bool) {
 func (s *Server) addPlayerConn(c *conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	pc := s.players[c.playerID]
+	k := playerKey(c.principal.Tenant, c.playerID)
+	pc := s.players[k]
 	if pc == nil {
 		pc = map[*conn]struct{}{}
-		s.players[c.playerID] = pc
+		s.players[k] = pc
 	}
 	pc[c] = struct{}{}
 }
 
-// publish sends u to every open connection of player: with id to from, and
-// with id 0 to the others. It reports whether from was one of them.
-func (s *Server) publish(from *conn, id uint64, player string, u protocol.QuestUpdate) bool {
+// publish sends u to every open connection of player in tenant: with id
+// to from, and with id 0 to the others. It reports whether from was one of
+// them.
+func (s *Server) publish(from *conn, id uint64, tenant, player string, u protocol.QuestUpdate) bool {
 	s.mu.Lock()
-	conns := make([]*conn, 0, len(s.players[player]))
-	for c := range s.players[player] {
+	pc := s.players[playerKey(tenant, player)]
+	conns := make([]*conn, 0, len(pc))
+	for c := range pc {
 		conns = append(conns, c)
 	}
 	s.mu.Unlock()
@@ -99,6 +102,10 @@ func (s *Server) publish(from *conn, id uint64, player string, u protocol.QuestU
 	}
 	return here
 }
+
+// quests returns the quest tracker of c's tenant: tenants' quest logs are
+// isolated (docs/security.md, "Tenants"). Call after questsReady.
+func (c *conn) quests() *quest.Tracker { return c.s.opts.Quests.Tenant(c.principal.Tenant) }
 
 // questsReady checks what every quest message needs: a hello and a server
 // with quests. It answers the error itself.
@@ -122,7 +129,7 @@ func (c *conn) questRequest(id uint64, m protocol.QuestRequest) {
 	level := int(min(m.Level, math.MaxInt32))
 	tag := c.s.nextTag.Add(1)
 	c.s.routes.Store(tag, route{c: c, id: id, quest: true, level: level})
-	_, err := c.s.rt.SubmitQuest(middleware.QuestRequest{Tag: tag, Request: quest.Request{
+	_, err := c.s.rt.SubmitQuest(middleware.QuestRequest{Tag: tag, Tenant: c.principal.Tenant, Request: quest.Request{
 		PlayerID: c.playerID, Level: level, Location: m.Location, Motivation: quest.Motivation(m.Motivation),
 		Giver: m.Giver, Budget: budget, Seed: m.Seed, After: m.After,
 		RecentActions: append([]string(nil), c.recent...),
@@ -188,7 +195,7 @@ func (c *conn) questAccept(id uint64, m protocol.QuestAccept) {
 	}
 	c.s.questMu.Lock()
 	defer c.s.questMu.Unlock()
-	e, err := c.s.opts.Quests.Accept(c.playerID, of.level, of.q, time.Now())
+	e, err := c.quests().Accept(c.playerID, of.level, of.q, time.Now())
 	if err != nil {
 		if errors.Is(err, quest.ErrPrerequisites) || errors.Is(err, quest.ErrAlreadyAccepted) || errors.Is(err, quest.ErrInvalidForPlayer) {
 			c.sendError(id, protocol.CodeBadRequest, err.Error())
@@ -199,7 +206,7 @@ func (c *conn) questAccept(id uint64, m protocol.QuestAccept) {
 		}
 		return
 	}
-	c.s.publish(c, id, c.playerID, protocol.QuestAcceptedOf(&e.Quest))
+	c.s.publish(c, id, c.principal.Tenant, c.playerID, protocol.QuestAcceptedOf(&e.Quest))
 }
 
 func (c *conn) questAbandon(id uint64, m protocol.QuestAbandon) {
@@ -208,7 +215,7 @@ func (c *conn) questAbandon(id uint64, m protocol.QuestAbandon) {
 	}
 	c.s.questMu.Lock()
 	defer c.s.questMu.Unlock()
-	u, err := c.s.opts.Quests.Abandon(c.playerID, m.QuestID, time.Now())
+	u, err := c.quests().Abandon(c.playerID, m.QuestID, time.Now())
 	switch {
 	case errors.Is(err, quest.ErrNotInLog):
 		c.sendError(id, protocol.CodeUnknownQuest, err.Error())
@@ -219,7 +226,7 @@ func (c *conn) questAbandon(id uint64, m protocol.QuestAbandon) {
 	case err != nil:
 		c.internalError(id, "quest.abandon", err)
 	default:
-		c.s.publish(c, id, c.playerID, protocol.QuestUpdateOf(u))
+		c.s.publish(c, id, c.principal.Tenant, c.playerID, protocol.QuestUpdateOf(u))
 	}
 }
 
@@ -230,15 +237,15 @@ func (c *conn) worldEvent(id uint64, m protocol.WorldEvent) {
 	ev := quest.Event{Kind: quest.EventKind(m.Kind), PlayerID: c.playerID, Target: m.Target, Item: m.Item,
 		Location: m.Location, Count: int(m.Count), Time: time.Now()}
 	if ev.Kind == quest.EventDied {
-		ev.PlayerID = "" // it concerns every player
+		ev.PlayerID = "" // it concerns every player of the tenant
 	}
 	c.remember(m)
 	c.s.questMu.Lock()
 	defer c.s.questMu.Unlock()
-	ups, err := c.s.opts.Quests.Apply(ev)
+	ups, err := c.quests().Apply(ev)
 	var n uint32
 	for _, u := range ups {
-		if c.s.publish(c, id, u.PlayerID, protocol.QuestUpdateOf(u)) {
+		if c.s.publish(c, id, c.principal.Tenant, u.PlayerID, protocol.QuestUpdateOf(u)) {
 			n++
 		}
 	}
@@ -276,7 +283,7 @@ func (c *conn) questLog(id uint64) {
 	if !c.questsReady(id) {
 		return
 	}
-	log, err := c.s.opts.Quests.Log(c.playerID)
+	log, err := c.quests().Log(c.playerID)
 	if err != nil {
 		c.internalError(id, "quest.log", err)
 		return

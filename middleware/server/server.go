@@ -142,7 +142,7 @@ type Server struct {
 
 	mu      sync.Mutex
 	conns   map[*conn]struct{}
-	players map[string]map[*conn]struct{} // player id → its connections that said hello
+	players map[string]map[*conn]struct{} // playerKey(tenant, player id) → its connections that said hello
 	// playerLims are the per-player token buckets (Limits.Player), by
 	// playerKey, while the player has a connection.
 	playerLims map[string]*playerBucket
@@ -253,14 +253,16 @@ func (s *Server) expireQuests(ctx context.Context) {
 			return
 		case now := <-t.C:
 			s.questMu.Lock()
-			ups, err := s.opts.Quests.Expire(now)
-			for _, u := range ups {
-				s.publish(nil, 0, u.PlayerID, protocol.QuestUpdateOf(u))
+			for _, tr := range s.opts.Quests.Tenants() {
+				ups, err := tr.Expire(now)
+				for _, u := range ups {
+					s.publish(nil, 0, tr.TenantName(), u.PlayerID, protocol.QuestUpdateOf(u))
+				}
+				if err != nil {
+					s.opts.Logger.Error("quest expiry failed", "tenant", tr.TenantName(), "err", err)
+				}
 			}
 			s.questMu.Unlock()
-			if err != nil {
-				s.opts.Logger.Error("quest expiry failed", "err", err)
-			}
 		}
 	}
 }
@@ -350,10 +352,11 @@ func (s *Server) removeConn(c *conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
 	s.releasePlayerLimiterLocked(c)
-	if pc := s.players[c.playerID]; pc != nil {
+	k := playerKey(c.principal.Tenant, c.playerID)
+	if pc := s.players[k]; pc != nil {
 		delete(pc, c)
 		if len(pc) == 0 {
-			delete(s.players, c.playerID)
+			delete(s.players, k)
 		}
 	}
 	s.mu.Unlock()
