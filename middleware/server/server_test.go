@@ -6,8 +6,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime/pprof"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -341,10 +343,10 @@ func TestSlowConsumerIsClosed(t *testing.T) {
 		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
 			if tc, ok := c.(*net.TCPConn); ok {
+				// Only the receive buffer is small: a small send buffer
+				// too could stall loopback TCP for a minute (tiny
+				// segments against tiny buffers in both directions).
 				tc.SetReadBuffer(4096)
-				// A small send buffer too: what the kernel holds for the
-				// server when we stop is what it must drain after its close.
-				tc.SetWriteBuffer(4096)
 			}
 			return c, err
 		}}
@@ -355,10 +357,19 @@ func TestSlowConsumerIsClosed(t *testing.T) {
 	defer ws.Close()
 	codec, _ := protocol.CodecFor(protocol.SubprotocolMsgpack)
 	ping, _ := codec.Encode(protocol.Header{ID: 1}, protocol.Ping{TMS: 1})
-	// Flood without reading until the server has given up on us (write
-	// errors mean it already has). Stop then: a client still flooding when
-	// the server's close drain ends makes its close a TCP reset, which can
-	// destroy the close frame before we read it.
+	// Flood without reading until the server has counted us as a slow
+	// consumer, then stop: a client still flooding when the server's close
+	// drain ends makes its close a TCP reset, which can destroy the close
+	// frame before we read it.
+	//
+	// The flood runs in its own goroutine without a write deadline, and
+	// the verdict comes from the server's metric, not from how the writes
+	// fare: with tiny frames and a tiny receive buffer, loopback TCP can
+	// stall the client's sends for seconds (the server's receive window
+	// closes under per-segment memory accounting and reopens only on the
+	// sender's backed-off zero-window probe). A write deadline then cut a
+	// frame in half, the server waited for its rest, and neither side
+	// sent anything again: the flake of issue 9's stop 12.
 	slowConsumers := func() bool {
 		resp, err := http.Get(httpURL + "/metrics")
 		if err != nil {
@@ -374,20 +385,45 @@ func TestSlowConsumerIsClosed(t *testing.T) {
 		}
 		return false
 	}
+	start := time.Now()
+	var sent atomic.Int64
+	stop := make(chan struct{})
+	flooded := make(chan error, 1)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				flooded <- nil
+				return
+			default:
+			}
+			if err := ws.WriteMessage(websocket.BinaryMessage, ping); err != nil {
+				flooded <- err // the server closed, or we cut the write short below
+				return
+			}
+			sent.Add(1)
+		}
+	}()
 	// How many pings that takes depends on the kernel's socket buffers and
 	// on how fast the server reads, so the bound is time, not a count.
-	for i, start := 0, time.Now(); time.Since(start) < 30*time.Second; i++ {
-		ws.SetWriteDeadline(time.Now().Add(5 * time.Second))
-		if err := ws.WriteMessage(websocket.BinaryMessage, ping); err != nil {
-			break
-		}
-		if i%500 == 499 && slowConsumers() {
-			break
-		}
+	counted := false
+	for !counted && time.Since(start) < 60*time.Second {
+		time.Sleep(20 * time.Millisecond)
+		counted = slowConsumers()
 	}
+	close(stop)
+	// A write blocked in the kernel ends at once with a timeout error;
+	// gorilla's own deadline would only apply to the next write.
+	ws.UnderlyingConn().SetWriteDeadline(time.Now())
+	floodErr := <-flooded
+	flood := time.Since(start)
+	if !counted {
+		t.Fatalf("the server did not count a slow consumer in %v (%d pings sent, flood ended by %v)", flood.Round(time.Millisecond), sent.Load(), floodErr)
+	}
+	t.Logf("flood: %d pings in %v (ended by %v)", sent.Load(), flood.Round(time.Millisecond), floodErr)
 	// Now read: queued pongs may come first, then the close frame. The
-	// flood's write deadline must not outlive it: the client answers the
-	// server's close with its own, and a stale deadline fails that write.
+	// deadline that stopped the flood must not outlive it (gorilla applies
+	// its own, none, on the next write).
 	ws.SetWriteDeadline(time.Time{})
 	// Do not answer the server's close: the kernel's send buffer may still
 	// be full of the flood (a loaded machine drains it slowly), and
@@ -396,14 +432,20 @@ func TestSlowConsumerIsClosed(t *testing.T) {
 	ws.SetCloseHandler(func(int, string) error { return nil })
 	ws.SetPingHandler(func(string) error { return nil }) // nor its pings, for the same reason
 	ws.SetReadDeadline(time.Now().Add(20 * time.Second))
+	read := 0
 	for {
 		_, _, err := ws.ReadMessage()
 		if err == nil {
+			read++
 			continue
 		}
 		var ce *websocket.CloseError
 		if !errors.As(err, &ce) || ce.Code != protocol.CloseSlowConsumer {
-			t.Fatalf("want close 4008 (slow consumer), got %v", err)
+			var stacks strings.Builder
+			pprof.Lookup("goroutine").WriteTo(&stacks, 2)
+			t.Logf("goroutines:\n%s", stacks.String())
+			t.Fatalf("want close 4008 (slow consumer), got %v\n(flood: %d pings in %v; then read %d frames in %v)",
+				err, sent.Load(), flood.Round(time.Millisecond), read, time.Since(start.Add(flood)).Round(time.Millisecond))
 		}
 		return
 	}
