@@ -22,6 +22,7 @@ import (
 	"github.com/hearth-ai/hearth/internal/shareddata"
 
 	"github.com/hearth-ai/hearth/middleware/client"
+	"go.uber.org/goleak"
 )
 
 var hearthBin string
@@ -37,9 +38,10 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "build hearth: %v\n%s", err, out)
 		os.Exit(1)
 	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		os.RemoveAll(dir)
+		os.Exit(code)
+	}))
 }
 
 // repoRoot is the module root, two levels above this package.

@@ -15,6 +15,7 @@ import (
 	"github.com/hearth-ai/hearth/middleware"
 	"github.com/hearth-ai/hearth/npc/corpus"
 	"github.com/hearth-ai/hearth/sim/world"
+	"go.uber.org/goleak"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/eval.jsonl and schemas/quest_offer.json from the generator")
@@ -52,13 +53,22 @@ func demo(t testing.TB) corpus.World {
 	return demoWorld
 }
 
+// testRun adapts a function to goleak.TestingM.
+type testRun func() int
+
+func (f testRun) Run() int { return f() }
+
 func TestMain(m *testing.M) {
 	flag.Parse()
-	code := m.Run()
-	if demoStack != nil {
-		demoStack.Close()
-	}
-	os.Exit(code)
+	// The shared demo stack is closed before goleak looks, so whatever is
+	// still running then was leaked.
+	goleak.VerifyTestMain(testRun(func() int {
+		code := m.Run()
+		if demoStack != nil {
+			demoStack.Close()
+		}
+		return code
+	}))
 }
 
 // small are options that keep a whole-corpus test fast.
