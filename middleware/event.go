@@ -66,6 +66,10 @@ type Event struct {
 	// CostUSD is what the answering backend charged (0 for in-process
 	// tiers and the cache).
 	CostUSD float64
+	// PromptTokens and Tokens are the reply's input and output tokens as
+	// the answering backend counted them (EventReply; the template tier
+	// counts words, the cache nothing).
+	PromptTokens, Tokens int
 	// Guard is the guardrail that replaced the reply with an in-character
 	// deflection (npc/guard reason codes: "injection", "persona_break",
 	// "secret_leak", …); "" when nothing was blocked.

@@ -627,6 +627,7 @@ func (rt *Runtime) deliver(r *request, reply npc.Reply) {
 	ev := Event{Ticket: r.ticket, Kind: EventReply, Tag: r.talk.Tag, NPCID: r.talk.NPCID,
 		Tenant: r.talk.Tenant, PlayerID: r.talk.PlayerID, Text: reply.Text, Tier: reply.Tier, Backend: reply.Backend,
 		Floor: reply.Floor, Latency: lat, Budget: r.budget, OnTime: onTime, CostUSD: reply.CostUSD,
+		PromptTokens: reply.PromptTokens, Tokens: reply.Tokens,
 		Guard: string(reply.Guard)}
 	if reply.Prompt.Name != "" {
 		ev.Prompt = reply.Prompt.String()

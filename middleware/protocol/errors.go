@@ -83,6 +83,11 @@ const (
 	// disk (a full disk, a read-only data directory); that change was not
 	// made and is not acknowledged. Retry later; talk keeps working.
 	CodeStorageUnavailable = "storage_unavailable"
+	// CodeQuotaExceeded: a talk or bark from a player who has used up the
+	// day's token or spend quota (docs/security.md, "Limits"); nothing was
+	// queued. The quota resets at 00:00 UTC; the message says which cap
+	// was reached and when it resets.
+	CodeQuotaExceeded = "quota_exceeded"
 )
 
 // Close codes of authenticated servers (docs/security.md).

@@ -311,6 +311,15 @@ func (m DialogueDone) appendJSON(b []byte) []byte {
 	if m.Guard != "" {
 		b = jsAppendKV(b, "guard", m.Guard, false)
 	}
+	if m.PromptTokens != 0 {
+		b = strconv.AppendUint(jsAppendKey(b, "prompt_tokens", false), uint64(m.PromptTokens), 10)
+	}
+	if m.Tokens != 0 {
+		b = strconv.AppendUint(jsAppendKey(b, "tokens", false), uint64(m.Tokens), 10)
+	}
+	if m.CostUSD != 0 {
+		b = jsAppendFloat(jsAppendKey(b, "cost_usd", false), m.CostUSD)
+	}
 	return append(b, '}')
 }
 

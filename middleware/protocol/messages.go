@@ -173,6 +173,15 @@ type DialogueDone struct {
 	// player's line) with an in-character deflection, e.g. "injection" or
 	// "persona_break"; omitted when nothing was blocked.
 	Guard string `json:"guard,omitempty" msgpack:"guard,omitempty"`
+	// PromptTokens and Tokens are the input and output tokens the model
+	// reported for this reply; omitted when zero (the template floor and
+	// the cache do no model work). They count against the player's daily
+	// token quota (docs/security.md, "Limits").
+	PromptTokens uint32 `json:"prompt_tokens,omitempty" msgpack:"prompt_tokens,omitempty"`
+	Tokens       uint32 `json:"tokens,omitempty" msgpack:"tokens,omitempty"`
+	// CostUSD is what the reply cost, in US dollars, from the backend's
+	// prices; omitted when zero (in-process tiers).
+	CostUSD float64 `json:"cost_usd,omitempty" msgpack:"cost_usd,omitempty"`
 }
 
 // Type returns [TypeDialogueDone].

@@ -122,6 +122,12 @@ func (m *DialogueDone) decodeField(r *mpReader, key []byte) (err *Error) {
 		m.Prompt, err = r.str("dialogue.done.prompt")
 	case "guard":
 		m.Guard, err = r.str("dialogue.done.guard")
+	case "prompt_tokens":
+		m.PromptTokens, err = r.uint32("dialogue.done.prompt_tokens")
+	case "tokens":
+		m.Tokens, err = r.uint32("dialogue.done.tokens")
+	case "cost_usd":
+		m.CostUSD, err = r.float64("dialogue.done.cost_usd")
 	default:
 		err = r.skip()
 	}
@@ -200,7 +206,8 @@ func (m DialogueDelta) appendMsgpack(b []byte) []byte {
 }
 
 func (m DialogueDone) appendMsgpack(b []byte) []byte {
-	b = mpAppendMapHeader(b, 9+boolInt(m.Prompt != "")+boolInt(m.Guard != ""))
+	b = mpAppendMapHeader(b, 9+boolInt(m.Prompt != "")+boolInt(m.Guard != "")+
+		boolInt(m.PromptTokens != 0)+boolInt(m.Tokens != 0)+boolInt(m.CostUSD != 0))
 	b = mpAppendUint(mpAppendStr(b, "ticket"), m.Ticket)
 	b = mpAppendKV(b, "npc_id", m.NPCID)
 	b = mpAppendKV(b, "text", m.Text)
@@ -215,6 +222,15 @@ func (m DialogueDone) appendMsgpack(b []byte) []byte {
 	}
 	if m.Guard != "" {
 		b = mpAppendKV(b, "guard", m.Guard)
+	}
+	if m.PromptTokens != 0 {
+		b = mpAppendUint(mpAppendStr(b, "prompt_tokens"), uint64(m.PromptTokens))
+	}
+	if m.Tokens != 0 {
+		b = mpAppendUint(mpAppendStr(b, "tokens"), uint64(m.Tokens))
+	}
+	if m.CostUSD != 0 {
+		b = mpAppendFloat64(mpAppendStr(b, "cost_usd"), m.CostUSD)
 	}
 	return b
 }

@@ -300,6 +300,11 @@ func (c *conn) submit(id uint64, what string, budgetMS uint32, submit func(tag u
 		c.sendError(id, protocol.CodeNotHello, "send hello with your player_id before "+what)
 		return
 	}
+	if msg := c.s.quota.admit(playerKey(c.principal.Tenant, c.playerID), time.Now()); msg != "" {
+		c.s.metrics.limited.WithLabelValues(protocol.CodeQuotaExceeded).Inc()
+		c.sendError(id, protocol.CodeQuotaExceeded, msg)
+		return
+	}
 	if !c.acquireInFlight(id) {
 		return
 	}

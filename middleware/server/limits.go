@@ -66,6 +66,10 @@ type Limits struct {
 	// the next error the budget allows (id 0) counts them. The zero value
 	// is 10 per second with a burst of 20.
 	ErrorReplies Rate
+	// Daily caps what each player (tenant and player_id) may consume per
+	// UTC day; a talk or bark past it gets protocol.CodeQuotaExceeded.
+	// The zero value caps nothing.
+	Daily DailyQuota
 }
 
 // DefaultLimits is the policy `hearth serve` applies unless told
@@ -78,6 +82,9 @@ func DefaultLimits() Limits {
 }
 
 func (l *Limits) fill() error {
+	if err := l.Daily.check(); err != nil {
+		return err
+	}
 	if l.ErrorReplies == (Rate{}) {
 		l.ErrorReplies = Rate{PerSecond: 10, Burst: 20}
 	}

@@ -146,9 +146,11 @@ type Server struct {
 	// playerLims are the per-player token buckets (Limits.Player), by
 	// playerKey, while the player has a connection.
 	playerLims map[string]*playerBucket
-	shutdown   bool
-	connWG     sync.WaitGroup
-	sessions   atomic.Uint64
+	// quota is each player's usage of the day (Limits.Daily); nil: no cap.
+	quota    *quotaBook
+	shutdown bool
+	connWG   sync.WaitGroup
+	sessions atomic.Uint64
 }
 
 type route struct {
@@ -166,7 +168,8 @@ func New(rt *middleware.Runtime, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{rt: rt, opts: opts, registry: prometheus.NewRegistry(), conns: map[*conn]struct{}{},
-		players: map[string]map[*conn]struct{}{}, playerLims: map[string]*playerBucket{}}
+		players: map[string]map[*conn]struct{}{}, playerLims: map[string]*playerBucket{},
+		quota: newQuotaBook(opts.Limits.Daily)}
 	if !s.authEnabled() {
 		opts.Logger.Warn("server: authentication is off: anyone who can reach this address may connect as any player, " +
 			"and the admin endpoints are disabled; use Options.Keys or Options.JWT (hearth serve -auth-keys, -jwt-secret-env) " +
@@ -284,11 +287,15 @@ func (s *Server) deliverTick(tick uint64, events []middleware.Event) {
 			s.routes.Delete(ev.Tag)
 			rt.c.releaseInFlight()
 			s.metrics.observe(ev)
+			if s.quota != nil {
+				s.quota.charge(playerKey(rt.c.principal.Tenant, rt.c.playerID), ev, time.Now())
+			}
 			rt.c.send(protocol.Header{ID: rt.id, Tick: tick}, protocol.DialogueDone{
 				Ticket: uint64(ev.Ticket), NPCID: ev.NPCID, Text: ev.Text, Tier: string(ev.Tier),
 				Backend: ev.Backend, LatencyMS: float64(ev.Latency) / 1e6,
 				BudgetMS: uint32(ev.Budget / time.Millisecond), OnTime: ev.OnTime, Floor: ev.Floor,
-				Prompt: ev.Prompt, Guard: ev.Guard,
+				Prompt: ev.Prompt, Guard: ev.Guard, CostUSD: ev.CostUSD,
+				PromptTokens: modelTokens(ev, ev.PromptTokens), Tokens: modelTokens(ev, ev.Tokens),
 			})
 		case middleware.EventQuest:
 			s.routes.Delete(ev.Tag)

@@ -49,7 +49,14 @@ type testServer struct {
 // the stack's quest tracker (when opts.Quests is nil).
 func launch(t *testing.T, dir string, opts server.Options, withQuests bool) *testServer {
 	t.Helper()
-	st, err := middleware.OpenStack(context.Background(), middleware.StackConfig{DataDir: dir, World: world.FS()})
+	return launchStack(t, middleware.StackConfig{DataDir: dir, World: world.FS()}, opts, withQuests)
+}
+
+// launchStack is launch over a stack of any configuration (backends,
+// budgets).
+func launchStack(t *testing.T, cfg middleware.StackConfig, opts server.Options, withQuests bool) *testServer {
+	t.Helper()
+	st, err := middleware.OpenStack(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
