@@ -172,6 +172,14 @@ type Options struct {
 	// Logger receives one record per request (Debug on success, Warn on a
 	// model or embedder failure). nil discards.
 	Logger *slog.Logger
+	// Authenticate, when set, checks every request's credential before
+	// anything else (OpenAI clients send their API key as
+	// `Authorization: Bearer`); an error answers 401 in OpenAI's error
+	// shape (type invalid_request_error, code invalid_api_key) with the
+	// error's text as the message. nil serves anyone who can connect.
+	// hearth serve -openai passes the WebSocket server's check
+	// (server.Security.Authenticate), so the same API keys and JWTs work.
+	Authenticate func(r *http.Request) error
 }
 
 // Server is an OpenAI-compatible HTTP front for one inference.Model. It is
@@ -251,6 +259,15 @@ func (s *Server) Handler() http.Handler {
 }
 
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Authenticate != nil {
+		if err := s.opts.Authenticate(r); err != nil {
+			s.log.Debug("openaiserve: request refused", "path", r.URL.Path, "remote", r.RemoteAddr, "err", err)
+			w.Header().Set("WWW-Authenticate", `Bearer realm="hearth"`)
+			writeError(w, &apiError{status: http.StatusUnauthorized, typ: typeInvalidRequest, code: "invalid_api_key",
+				msg: "Unauthorized: " + err.Error()})
+			return
+		}
+	}
 	p := r.URL.Path
 	switch {
 	case p == "/v1/models":

@@ -295,6 +295,13 @@ type authFailure struct {
 // authEnabled reports whether the server checks credentials.
 func (s *Server) authEnabled() bool { return s.opts.Keys != nil || s.opts.JWT != nil }
 
+// authenticate checks r's credential against the server's keys and JWT
+// verifier. Without authentication configured every request passes as an
+// anonymous client.
+func (s *Server) authenticate(r *http.Request) (Principal, *authFailure) {
+	return authenticate(s.opts.Keys, s.opts.JWT, r)
+}
+
 // credential returns the bearer credential of r: the Authorization header's,
 // else the one in Sec-WebSocket-Protocol.
 func credential(r *http.Request) (string, bool) {
@@ -313,10 +320,10 @@ func credential(r *http.Request) (string, bool) {
 	return "", false
 }
 
-// authenticate checks r's credential. Without authentication configured
-// every request passes as an anonymous client.
-func (s *Server) authenticate(r *http.Request) (Principal, *authFailure) {
-	if !s.authEnabled() {
+// authenticate checks r's credential against keys and jwt (either may be
+// nil). With neither, every request passes as an anonymous client.
+func authenticate(keys *KeyRing, jwt *JWTVerifier, r *http.Request) (Principal, *authFailure) {
+	if keys == nil && jwt == nil {
 		return Principal{Role: RoleClient}, nil
 	}
 	cred, ok := credential(r)
@@ -325,15 +332,15 @@ func (s *Server) authenticate(r *http.Request) (Principal, *authFailure) {
 			"no credential: send Authorization: Bearer <API key or JWT>, or offer the subprotocol " +
 				AuthSubprotocolPrefix + "<API key or JWT> (docs/security.md)"}
 	}
-	if strings.Count(cred, ".") == 2 && s.opts.JWT != nil {
-		p, err := s.opts.JWT.Verify(cred)
+	if strings.Count(cred, ".") == 2 && jwt != nil {
+		p, err := jwt.Verify(cred)
 		if err != nil {
 			return Principal{}, &authFailure{http.StatusUnauthorized, protocol.CodeUnauthorized, "invalid JWT: " + err.Error()}
 		}
 		return p, nil
 	}
-	if s.opts.Keys != nil {
-		if p, ok := s.opts.Keys.Lookup(cred); ok {
+	if keys != nil {
+		if p, ok := keys.Lookup(cred); ok {
 			return p, nil
 		}
 		return Principal{}, &authFailure{http.StatusUnauthorized, protocol.CodeUnauthorized, "unknown API key"}

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"errors"
 	"fmt"
+	"net/http"
 )
 
 // SecurityConfig names a deployment's security settings the way
@@ -74,6 +76,26 @@ func (s *Security) Apply(o *Options) {
 	if s.Audit != nil {
 		o.Audit = s.Audit
 	}
+}
+
+// Enabled reports whether credentials are checked (API keys or JWTs were
+// loaded).
+func (s *Security) Enabled() bool { return s.Keys != nil || s.JWT != nil }
+
+// Authenticate checks the credential of an HTTP request the way the
+// WebSocket server checks its upgrade requests (docs/security.md,
+// "Credentials"): an API key or a JWT as `Authorization: Bearer`. It
+// returns the credential's Principal, or an error saying what is wrong
+// (no credential, unknown API key, invalid or expired JWT). Without keys
+// or a JWT secret loaded, every request passes as an anonymous client.
+// Other HTTP services of a deployment use it to take the same
+// credentials, e.g. `hearth serve -openai`.
+func (s *Security) Authenticate(r *http.Request) (Principal, error) {
+	p, f := authenticate(s.Keys, s.JWT, r)
+	if f != nil {
+		return Principal{}, errors.New(f.msg)
+	}
+	return p, nil
 }
 
 // Close closes the audit log, if one was opened.
