@@ -67,7 +67,7 @@ type fixture struct {
 	roster *npc.Roster
 }
 
-func newFixture(t *testing.T, dir string) *fixture {
+func newFixture(t testing.TB, dir string) *fixture {
 	t.Helper()
 	st, err := store.Open(store.DefaultOptions(dir))
 	if err != nil {
