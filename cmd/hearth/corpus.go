@@ -94,7 +94,7 @@ func cmdCorpus(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 
 // corpusWorld is the corpus.World of an open stack.
 func corpusWorld(st *middleware.Stack) (corpus.World, error) {
-	chunks, err := corpus.LoadChunks(st.Store)
+	chunks, err := st.Lore.Chunks()
 	if err != nil {
 		return corpus.World{}, err
 	}

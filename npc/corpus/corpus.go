@@ -39,11 +39,9 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"sort"
 	"strings"
 
 	"github.com/hearth-ai/hearth/inference"
-	"github.com/hearth-ai/hearth/internal/store"
 	"github.com/hearth-ai/hearth/lore"
 	"github.com/hearth-ai/hearth/npc"
 	"github.com/hearth-ai/hearth/quest"
@@ -95,48 +93,12 @@ type EvalItem = Item
 // (LoadChunks), its roster's definitions and its quest world.
 type World struct {
 	Lore   *lore.Library    // required: the library Agent.Prepare searches
-	Chunks []lore.Chunk     // required: every chunk of Lore (LoadChunks)
+	Chunks []lore.Chunk     // required: every chunk of Lore (lore.Library.Chunks)
 	NPCs   []npc.Definition // required: at least one
 	// Quests is the quest world for quest_offer items; nil: none.
 	Quests *quest.World
 	// Prompts are the prompt templates; nil means npc.DefaultPrompts.
 	Prompts *inference.Prompts
-}
-
-// LoadChunks reads every lore chunk stored in st (the store a lore.Library
-// was ingested into), sorted by source, document path and position.
-func LoadChunks(st *store.Store) ([]lore.Chunk, error) {
-	if st == nil {
-		return nil, errors.New("corpus: LoadChunks: nil store")
-	}
-	type seqChunk struct {
-		c   lore.Chunk
-		seq int
-	}
-	var all []seqChunk
-	err := st.AllChunks(func(r store.ChunkRecord) error {
-		all = append(all, seqChunk{lore.Chunk{ID: r.ID, Source: r.Source, DocPath: r.DocPath, Heading: r.Heading,
-			Text: r.Text, Region: r.Region, Tags: r.Tags, Secrecy: r.Secrecy, Entities: r.Entities}, r.Seq})
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("corpus: read chunks: %w", err)
-	}
-	sort.Slice(all, func(i, j int) bool {
-		a, b := all[i], all[j]
-		if a.c.Source != b.c.Source {
-			return a.c.Source < b.c.Source
-		}
-		if a.c.DocPath != b.c.DocPath {
-			return a.c.DocPath < b.c.DocPath
-		}
-		return a.seq < b.seq
-	})
-	out := make([]lore.Chunk, len(all))
-	for i, s := range all {
-		out[i] = s.c
-	}
-	return out, nil
 }
 
 // ContextTokens is the embedded model's context length in tokens: prompt

@@ -40,7 +40,7 @@ func demo(t testing.TB) corpus.World {
 			return
 		}
 		demoStack = st
-		chunks, err := corpus.LoadChunks(st.Store)
+		chunks, err := st.Lore.Chunks()
 		if err != nil {
 			demoErr = err
 			return
