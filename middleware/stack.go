@@ -52,6 +52,12 @@ type StackConfig struct {
 	// NoLoreVectors keeps lore search to BM25: no embedded LSA embedder is
 	// trained, and queries skip the vector half of hybrid search.
 	NoLoreVectors bool
+	// ModelImportance rates each memory's importance with the router's
+	// best backend (npc.ModelRater, Park et al. 2023 §4.1) instead of the
+	// keyword heuristic, which remains the fallback whenever no model
+	// answers within 2 s. It costs one model call per memory written
+	// (every turn), off the reply's path.
+	ModelImportance bool
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -137,7 +143,11 @@ func OpenStack(ctx context.Context, cfg StackConfig) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.Roster, err = npc.NewRoster(defs, npc.Deps{Lore: s.Lore, Store: s.Store, Router: s.Router, Logger: cfg.Logger}); err != nil {
+	deps := npc.Deps{Lore: s.Lore, Store: s.Store, Router: s.Router, Logger: cfg.Logger}
+	if cfg.ModelImportance {
+		deps.Memory.Rater = npc.ModelRater{Model: s.Router}
+	}
+	if s.Roster, err = npc.NewRoster(defs, deps); err != nil {
 		return nil, err
 	}
 	if cfg.Runtime.Logger == nil {
