@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash/fnv"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -129,9 +130,11 @@ func (rc *ResponseCache) Close() { rc.c.StopAllGoroutines() }
 // content hash, the NPC, the intent, the player's line normalised (case,
 // spacing and trailing punctuation do not matter), the name the NPC knows
 // the player by, whether they have met, and every retrieved fact (source,
-// path, heading and text, so re-ingested lore misses), and the tenant when
-// it is not the default one, so tenants never share cached replies
-// (issue 9). Memories are not in the key: the caller makes a request
+// path, heading and text, so re-ingested lore misses), the NPC's feelings
+// (Request.Relationship, when set: scores at one decimal, words and mood,
+// so a threatened NPC never serves the reply it gave a friend), and the
+// tenant when it is not the default one, so tenants never share cached
+// replies (issue 9). Memories are not in the key: the caller makes a request
 // cacheable only when it carries none.
 func ExactKey(req *Request) string {
 	h := fnv.New128a()
@@ -155,6 +158,16 @@ func ExactKey(req *Request) string {
 		field("returning")
 	} else {
 		field("first")
+	}
+	if r := req.Relationship; r != nil {
+		// The feelings the prompt shows change the reply, so they are part
+		// of the key; NUL-led like the tenant's, it cannot collide with a
+		// fact's source.
+		field("\x00rel")
+		field(strconv.FormatFloat(r.Affinity, 'f', 1, 64))
+		field(strconv.FormatFloat(r.Trust, 'f', 1, 64))
+		field(r.Feeling)
+		field(r.Mood)
 	}
 	for _, f := range req.Facts {
 		field(f.Source)

@@ -68,6 +68,21 @@ type Memory struct {
 	GameTime   time.Time // when it happened in game time
 }
 
+// Relationship is how the NPC feels about the player it answers, and its
+// mood, as the prompt shows them (npc.dialogue@2): scores rounded to one
+// decimal and their words, so that requests that show the same feelings
+// share cached replies (ExactKey).
+type Relationship struct {
+	Affinity float64 // -1 (hatred) … 1 (devotion), rounded to 0.1; 0 neutral
+	Trust    float64 // -1 (expects betrayal) … 1 (complete trust), rounded to 0.1
+	// Feeling is Affinity and Trust in words, e.g. "wary, distrustful";
+	// "" when both are neutral (the prompt then shows no feeling line).
+	Feeling string
+	// Mood is the NPC's mood in words, e.g. "uneasy" or "cheerful"; ""
+	// when it is even (the prompt then shows no mood line).
+	Mood string
+}
+
 // Message is one turn of a chat transcript in OpenAI/Anthropic shape.
 type Message struct {
 	Role    string // "system", "user" or "assistant"
@@ -90,6 +105,10 @@ type Request struct {
 	UserText   string // the player's line, verbatim
 	Facts      []Fact
 	Memories   []Memory
+	// Relationship is how the NPC feels about this player and its mood,
+	// with the player's line already weighed in; nil when it feels
+	// nothing in particular (neutral, even mood). It is part of ExactKey.
+	Relationship *Relationship
 
 	Prompt string // rendered prompt for text models
 	// PrefixBytes is the length of Prompt's stable prefix (persona and

@@ -70,6 +70,14 @@ type Event struct {
 	// the answering backend counted them (EventReply; the template tier
 	// counts words, the cache nothing).
 	PromptTokens, Tokens int
+	// Affinity and Trust are how the NPC feels about the player after
+	// this turn (EventReply of a talk, with HasRelationship): each in
+	// [-1, 1], 0 neutral, the player's line already weighed in
+	// (npc.Relationship, npc.ClassifyLine). HasRelationship is false for a
+	// bark, and for a floor reply to a player the NPC had not yet loaded
+	// (the floor reads no disk); ask Runtime.Relationship then.
+	Affinity, Trust float64
+	HasRelationship bool
 	// Guard is the guardrail that replaced the reply with an in-character
 	// deflection (npc/guard reason codes: "injection", "persona_break",
 	// "secret_leak", …); "" when nothing was blocked.

@@ -632,6 +632,9 @@ func (rt *Runtime) deliver(r *request, reply npc.Reply) {
 	if reply.Prompt.Name != "" {
 		ev.Prompt = reply.Prompt.String()
 	}
+	if rel := reply.Relationship; rel != nil {
+		ev.Affinity, ev.Trust, ev.HasRelationship = rel.Affinity, rel.Trust, true
+	}
 	ev.boundary = r.boundary
 	rt.push(ev)
 	r.reply = reply

@@ -75,7 +75,8 @@ type Deps struct {
 }
 
 // DefaultPrompts loads the prompt templates shipped with this package
-// (npc.dialogue@1, …).
+// (npc.dialogue@1 and @2, …; dialogue turns render the latest, @2, which
+// adds the NPC's mood and feelings about the player).
 func DefaultPrompts() (*inference.Prompts, error) {
 	return inference.LoadPrompts(promptFiles, "prompts")
 }
@@ -225,6 +226,11 @@ type Reply struct {
 	// guard.ReasonSecretLeak for the model's reply, …); "" when nothing
 	// was blocked. See Guardrails.
 	Guard guard.Reason
+	// Relationship is what the NPC feels about the player after the turn,
+	// the line's effect included (ClassifyLine; Remember writes it); nil
+	// for a bark, and for a floor reply when the pair was not in RAM yet
+	// (the floor reads no disk).
+	Relationship *Relationship
 }
 
 // Agent is one NPC able to hold conversations. Safe for concurrent use.
@@ -241,6 +247,9 @@ type Agent struct {
 	names   map[string]string
 
 	guard *agentGuard
+
+	// feel is the NPC's relationships and mood (relationship.go).
+	feel *feelings
 }
 
 func newAgent(d Definition, deps Deps, filter *guard.Filter) *Agent {
@@ -253,6 +262,7 @@ func newAgent(d Definition, deps Deps, filter *guard.Filter) *Agent {
 		memory: newMemoryCache(d.ID, deps.Store, deps.Memory),
 		names:  map[string]string{},
 		guard:  newAgentGuard(d, deps.Guard, filter),
+		feel:   newFeelings(d.ID, deps.Store, d.Traits),
 	}
 }
 
@@ -270,7 +280,38 @@ func (a *Agent) Definition() Definition { return a.def }
 // streams and once it is done; a blocked reply is replaced by a
 // deflection (the sink gets a reset and the deflection) and Reply.Guard
 // says why.
+//
+// Reply.Relationship is the pair's state after the turn: the line's
+// effect (ClassifyLine) included, though only Remember writes it; a line
+// the guardrails blocked moves nothing.
 func (a *Agent) Respond(ctx context.Context, t Turn, sink inference.Sink) (Reply, error) {
+	r, err := a.respond(ctx, t, sink)
+	if err == nil && t.Trigger == "" {
+		r.Relationship = a.relationshipAfter(t, r, false)
+	}
+	return r, err
+}
+
+// relationshipAfter is the pair's state once Remember has weighed t's
+// line (nothing for a blocked line), from RAM only when cachedOnly; nil
+// when it cannot tell.
+func (a *Agent) relationshipAfter(t Turn, r Reply, cachedOnly bool) *Relationship {
+	now := t.GameTime
+	if now.IsZero() {
+		now = time.Now()
+	}
+	line := t.Text
+	if r.Guard.IsInput() {
+		line = ""
+	}
+	rel, _, ok, err := a.feel.projected(t.PlayerID, line, now, cachedOnly)
+	if err != nil || !ok {
+		return nil
+	}
+	return &rel
+}
+
+func (a *Agent) respond(ctx context.Context, t Turn, sink inference.Sink) (Reply, error) {
 	if !a.guard.off {
 		return a.respondGuarded(ctx, t, sink)
 	}
@@ -324,6 +365,13 @@ func (a *Agent) Prepare(ctx context.Context, t Turn) (*inference.Request, infere
 		a.rememberName(t.PlayerID, req.PlayerName)
 	}
 	req.Memories = a.memory.recall(t.PlayerID, t.Text, now, recallTopK)
+	// Feelings, with this line weighed in: a threatened NPC answers the
+	// threat warily. Like memory, they are an enrichment.
+	if rel, mood, _, err := a.feel.projected(t.PlayerID, t.Text, now, false); err != nil {
+		a.deps.Logger.Warn("npc: relationship load failed", "npc", a.def.ID, "player", t.PlayerID, "err", err)
+	} else {
+		req.Relationship = promptFeeling(rel, mood)
+	}
 	if req.Intent == inference.IntentDialogue {
 		for _, h := range a.deps.Lore.Search(t.Text, loreTopK, a.filter) {
 			req.Facts = append(req.Facts, inference.Fact{Source: h.Chunk.Source, DocPath: h.Chunk.DocPath,
@@ -334,6 +382,7 @@ func (a *Agent) Prepare(ctx context.Context, t Turn) (*inference.Request, infere
 	text, ref, err := a.deps.Prompts.Render(DialoguePrompt, promptData{
 		Persona: a.def, PlayerName: req.PlayerName, Returning: req.Returning,
 		UserText: t.Text, Facts: req.Facts, Memories: req.Memories,
+		Feeling: req.Relationship, FeelingAbout: feelingAbout(req.PlayerName),
 	})
 	if err != nil {
 		return nil, ref, fmt.Errorf("npc %q: %w", a.def.ID, err)
@@ -374,7 +423,9 @@ func (a *Agent) Floor(t Turn) Reply {
 	a.namesMu.RUnlock()
 	req := &inference.Request{Intent: ClassifyIntent(t.Text), Persona: a.persona, Tenant: a.deps.Store.TenantName(), PlayerID: t.PlayerID,
 		PlayerName: name, Returning: returning, UserText: t.Text, Seed: t.Seed}
-	return Reply{Result: a.deps.Router.Floor(req)}
+	r := Reply{Result: a.deps.Router.Floor(req)}
+	r.Relationship = a.relationshipAfter(t, r, true)
+	return r
 }
 
 // Remember appends the turn and the reply the player received to the NPC's
@@ -383,6 +434,10 @@ func (a *Agent) Floor(t Turn) Reply {
 // bark (t.Trigger set) is not remembered: it writes nothing. A line the
 // guardrails blocked (r.Guard an input reason) is remembered as strange
 // words, not verbatim, so that recall never puts it in a later prompt.
+//
+// Remember also weighs the player's line into the NPC's relationship with
+// the player and its mood (Hear) and writes them; a blocked line moves
+// nothing. The error joins the memory's and the relationship's.
 func (a *Agent) Remember(t Turn, r Reply) error {
 	if t.Trigger != "" {
 		return nil
@@ -410,12 +465,17 @@ func (a *Agent) Remember(t Turn, r Reply) error {
 		said, importance = who+" said strange words I did not follow.", 2
 	}
 	g := now.UnixNano()
-	return a.memory.append(t.PlayerID,
+	err := a.memory.append(t.PlayerID,
 		store.MemoryRecord{PlayerName: name, Kind: KindDialogue, Speaker: "player",
 			Text: said, Importance: importance, GameTime: g},
 		store.MemoryRecord{PlayerName: name, Kind: KindDialogue, Speaker: "npc",
 			Text: "I answered: " + r.Text, Importance: 2, GameTime: g},
 	)
+	if !r.Guard.IsInput() && t.PlayerID != "" {
+		_, _, ferr := a.Hear(t.PlayerID, t.Text, now)
+		err = errors.Join(err, ferr)
+	}
+	return err
 }
 
 func (a *Agent) rememberName(playerID, name string) {
@@ -438,6 +498,20 @@ type promptData struct {
 	Memories   []inference.Memory
 	Occasion   string      // npc.bark: what set the bark off, in words
 	Lore       []smallLore // npc.*-small: the sentences that bear on the line
+	// npc.dialogue@2: the NPC's feelings about the player and its mood (nil:
+	// nothing to show), and how the feeling line names the player.
+	Feeling      *inference.Relationship
+	FeelingAbout string
+}
+
+// feelingAbout is how the feeling line names the player: by name, or "this
+// traveller" (the words the memory section uses) when the NPC does not
+// know it or the request is shared between players.
+func feelingAbout(name string) string {
+	if name == "" {
+		return "this traveller"
+	}
+	return name
 }
 
 // ClassifyIntent tells a greeting or a farewell from any other line by its

@@ -120,7 +120,7 @@ func TestTurnIsGroundedFilteredAndRemembered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ref.String() != "npc.dialogue@1" || ref.Hash == "" || !strings.Contains(req.Prompt, defs[0].Name) {
+	if ref.String() != "npc.dialogue@2" || ref.Hash == "" || !strings.Contains(req.Prompt, defs[0].Name) {
 		t.Fatalf("prompt %s (hash %q) does not render the persona:\n%s", ref, ref.Hash, req.Prompt)
 	}
 	if len(req.Facts) == 0 {

@@ -36,6 +36,9 @@ func hearthPrompt(t *testing.T, name string, returning bool) string {
 		"Memories": []inference.Memory{{Text: "Aria asked about the mill before."}},
 		"Occasion": "the sun sets over the forge",
 		"Lore":     []map[string]any{{"Heading": facts[0].Heading, "Text": facts[0].Text}},
+		// npc.dialogue@2's mood and feeling lines, which the parser skips.
+		"Feeling":      &inference.Relationship{Affinity: -0.4, Trust: -0.6, Feeling: "wary, distrustful", Mood: "uneasy"},
+		"FeelingAbout": "Aria",
 	}
 	text, _, err := prompts.Render(name, data)
 	if err != nil {

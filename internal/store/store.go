@@ -12,7 +12,9 @@
 //	memidx/<npc id>/<player id>       empty: the pair has memories
 //	memmeta/<npc id>                  StreamMetaRecord (mem/<npc id>//<seq>: world knowledge; see stream.go)
 //	quest/log/<player id>/<quest id>  QuestLogRecord
-//	tenant/<tenant>/mem/…, …/memidx/…, …/memmeta/…, …/quest/log/…
+//	rel/<npc id>/<other id>           RelationshipRecord (other: a player's or an NPC's id; see relationship.go)
+//	mood/<npc id>                     MoodRecord
+//	tenant/<tenant>/mem/…, …/memidx/…, …/memmeta/…, …/quest/log/…, …/rel/…, …/mood/…
 //	                                  the same records of a tenant (Store.Tenant)
 //	embed/vec/<model>/<text hash>     embeddingRecord (model path-escaped; see embedding.go)
 //	embed/model/<slot>                EmbedModelRecord header (see embedding.go)

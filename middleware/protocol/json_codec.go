@@ -320,6 +320,12 @@ func (m DialogueDone) appendJSON(b []byte) []byte {
 	if m.CostUSD != 0 {
 		b = jsAppendFloat(jsAppendKey(b, "cost_usd", false), m.CostUSD)
 	}
+	if m.Affinity != 0 {
+		b = jsAppendFloat(jsAppendKey(b, "affinity", false), m.Affinity)
+	}
+	if m.Trust != 0 {
+		b = jsAppendFloat(jsAppendKey(b, "trust", false), m.Trust)
+	}
 	return append(b, '}')
 }
 

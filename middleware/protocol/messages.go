@@ -182,6 +182,12 @@ type DialogueDone struct {
 	// CostUSD is what the reply cost, in US dollars, from the backend's
 	// prices; omitted when zero (in-process tiers).
 	CostUSD float64 `json:"cost_usd,omitempty" msgpack:"cost_usd,omitempty"`
+	// Affinity and Trust are how the NPC feels about the player after
+	// this turn, the line weighed in: each in [-1, 1], negative dislike or
+	// distrust; omitted when zero (neutral, or not known for this reply:
+	// a bark, or a floor reply to a player the NPC had not loaded yet).
+	Affinity float64 `json:"affinity,omitempty" msgpack:"affinity,omitempty"`
+	Trust    float64 `json:"trust,omitempty" msgpack:"trust,omitempty"`
 }
 
 // Type returns [TypeDialogueDone].

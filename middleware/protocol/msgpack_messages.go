@@ -128,6 +128,10 @@ func (m *DialogueDone) decodeField(r *mpReader, key []byte) (err *Error) {
 		m.Tokens, err = r.uint32("dialogue.done.tokens")
 	case "cost_usd":
 		m.CostUSD, err = r.float64("dialogue.done.cost_usd")
+	case "affinity":
+		m.Affinity, err = r.float64("dialogue.done.affinity")
+	case "trust":
+		m.Trust, err = r.float64("dialogue.done.trust")
 	default:
 		err = r.skip()
 	}
@@ -207,7 +211,8 @@ func (m DialogueDelta) appendMsgpack(b []byte) []byte {
 
 func (m DialogueDone) appendMsgpack(b []byte) []byte {
 	b = mpAppendMapHeader(b, 9+boolInt(m.Prompt != "")+boolInt(m.Guard != "")+
-		boolInt(m.PromptTokens != 0)+boolInt(m.Tokens != 0)+boolInt(m.CostUSD != 0))
+		boolInt(m.PromptTokens != 0)+boolInt(m.Tokens != 0)+boolInt(m.CostUSD != 0)+
+		boolInt(m.Affinity != 0)+boolInt(m.Trust != 0))
 	b = mpAppendUint(mpAppendStr(b, "ticket"), m.Ticket)
 	b = mpAppendKV(b, "npc_id", m.NPCID)
 	b = mpAppendKV(b, "text", m.Text)
@@ -231,6 +236,12 @@ func (m DialogueDone) appendMsgpack(b []byte) []byte {
 	}
 	if m.CostUSD != 0 {
 		b = mpAppendFloat64(mpAppendStr(b, "cost_usd"), m.CostUSD)
+	}
+	if m.Affinity != 0 {
+		b = mpAppendFloat64(mpAppendStr(b, "affinity"), m.Affinity)
+	}
+	if m.Trust != 0 {
+		b = mpAppendFloat64(mpAppendStr(b, "trust"), m.Trust)
 	}
 	return b
 }

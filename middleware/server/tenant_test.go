@@ -84,6 +84,19 @@ func TestTenantsAreIsolated(t *testing.T) {
 		t.Fatalf("globex's p1 was greeted with acme's player's name: %q", r.Text)
 	}
 
+	// Relationships: a threat sours acme's NPC on p1, and dialogue.done
+	// says so; globex's same NPC and same p1 feel nothing.
+	threat, err := acme.Talk(ctx, npcID, "Give me your money or I will burn your house down, you old fool.", 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if threat.Trust >= 0 || threat.Affinity >= 0 {
+		t.Fatalf("after a threat: affinity %v, trust %v; want both negative on dialogue.done", threat.Affinity, threat.Trust)
+	}
+	if r, err := globex.Talk(ctx, npcID, "Good day to you.", 0, nil); err != nil || r.Trust < 0 || r.Affinity < 0 {
+		t.Fatalf("globex's p1 after acme's threat: %+v %v", r, err)
+	}
+
 	// Cached replies: a reply cached for one tenant is not served to
 	// another. A first line from a fresh player is cacheable (no memories).
 	fresh := func(key, player string) *client.Client {
@@ -136,7 +149,7 @@ func TestTenantsAreIsolated(t *testing.T) {
 
 	// A restart keeps both tenants' state apart.
 	ts.st.Runtime.Settle()
-	acmeMemories := len(memories("acme")) // p1's, a2's and a3's turns
+	acmeMemories := len(memories("acme")) // p1's two turns, a2's and a3's
 	acme.Close()
 	globex.Close()
 	ts.stop()
@@ -149,10 +162,10 @@ func TestTenantsAreIsolated(t *testing.T) {
 	if log, err := again.QuestLog(ctx); err != nil || log.Total != 0 {
 		t.Fatalf("after a restart globex's p1 sees %+v %v", log, err)
 	}
-	if got := memories("acme"); len(got) != acmeMemories || acmeMemories != 6 {
-		t.Fatalf("after a restart acme's stream holds %d memories, want the %d (6) it had", len(got), acmeMemories)
+	if got := memories("acme"); len(got) != acmeMemories || acmeMemories != 8 {
+		t.Fatalf("after a restart acme's stream holds %d memories, want the %d (8) it had", len(got), acmeMemories)
 	}
-	if got := memories("globex"); len(got) != 4 { // p1's and g2's turns
+	if got := memories("globex"); len(got) != 6 { // p1's two turns and g2's
 		t.Fatalf("after a restart globex's stream holds %d memories, want 4", len(got))
 	}
 }
