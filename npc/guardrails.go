@@ -2,6 +2,7 @@ package npc
 
 import (
 	"context"
+	"math"
 	"strings"
 	"sync"
 
@@ -33,8 +34,10 @@ type Guardrails struct {
 // reply with: the reply is the query, so a chunk it copies ranks first.
 const leakSearchK = 6
 
-// everything is the filter that sees every chunk of every source.
-var everything = lore.Filter{MaxSecrecy: 2}
+// everything is the filter that sees every chunk of every source, at any
+// secrecy level a world may define (a chunk the leak check cannot see is
+// one it cannot catch).
+var everything = lore.Filter{MaxSecrecy: math.MaxInt}
 
 // agentGuard is an agent's compiled guardrails.
 type agentGuard struct {
