@@ -586,8 +586,9 @@ func (a *attempt) deliver(d Delta) {
 		a.partial = ""
 	}
 	if !utf8.ValidString(s) {
-		cut := incompleteTail(s)
-		if cut < 0 || !utf8.ValidString(s[:cut]) {
+		n := incompleteTail(s)
+		cut := len(s) - n
+		if n == 0 || !utf8.ValidString(s[:cut]) {
 			a.bad = true
 			a.cancel()
 			return
@@ -600,16 +601,3 @@ func (a *attempt) deliver(d Delta) {
 	}
 }
 
-// incompleteTail returns the index where a trailing incomplete (but so far
-// valid) UTF-8 sequence starts, or -1 if s does not end in one.
-func incompleteTail(s string) int {
-	for i := len(s) - 1; i >= 0 && i >= len(s)-utf8.UTFMax+1; i-- {
-		if utf8.RuneStart(s[i]) {
-			if !utf8.FullRuneInString(s[i:]) {
-				return i
-			}
-			return -1
-		}
-	}
-	return -1
-}

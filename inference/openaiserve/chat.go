@@ -360,7 +360,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	defer func() { _ = rc.SetWriteDeadline(time.Time{}) }()
 
 	c := &call{s: s, w: w, r: r, rc: rc, ctx: ctx, cancel: cancel, plan: p, start: start,
-		id: "chatcmpl-" + rand.Text(), created: start.Unix(), stop: newStopper(p.req.Stop)}
+		id: "chatcmpl-" + rand.Text(), created: start.Unix(), stop: inference.NewStopStream(p.req.Stop)}
 	if p.stream {
 		c.streamReply()
 	} else {
@@ -381,7 +381,7 @@ type call struct {
 	id      string
 	created int64
 
-	stop    *stopper
+	stop    *inference.StopStream
 	stopped bool // a stop sequence was found: the reply is complete
 	deltas  int  // non-empty deltas received since the last reset
 }
@@ -454,7 +454,7 @@ func (c *call) reply() {
 	var mu sync.Mutex
 	var released strings.Builder
 	var sink inference.Sink
-	if c.stop.active() {
+	if c.stop.Active() {
 		// Watch the stream only to cut generation short at a stop sequence.
 		sink = func(d inference.Delta) {
 			mu.Lock()
@@ -462,13 +462,13 @@ func (c *call) reply() {
 			switch {
 			case c.stopped:
 			case d.Reset:
-				c.stop.reset()
+				c.stop.Reset()
 				released.Reset()
 				c.deltas = 0
 			case d.Text != "":
 				c.deltas++
-				released.WriteString(c.stop.feed(d.Text))
-				if c.stop.done {
+				released.WriteString(c.stop.Feed(d.Text))
+				if c.stop.Stopped() {
 					c.stopped = true
 					c.cancel()
 				}
@@ -491,7 +491,7 @@ func (c *call) reply() {
 		return
 	default:
 		var cut bool
-		text, cut = cutAtStop(res.Text, c.plan.req.Stop)
+		text, cut = inference.CutAtStop(res.Text, c.plan.req.Stop)
 		c.stopped = c.stopped || cut
 	}
 	writeJSON(c.w, http.StatusOK, completion{
@@ -508,21 +508,6 @@ func statusOf(e *apiError) int {
 		return 499 // client closed the request (nginx's convention)
 	}
 	return e.status
-}
-
-// cutAtStop returns text up to the earliest occurrence of any stop
-// sequence, and whether one occurred.
-func cutAtStop(text string, stops []string) (string, bool) {
-	cut := -1
-	for _, st := range stops {
-		if i := strings.Index(text, st); i >= 0 && (cut < 0 || i < cut) {
-			cut = i
-		}
-	}
-	if cut < 0 {
-		return text, false
-	}
-	return text[:cut], true
 }
 
 // deltaQueue hands deltas from the model's goroutine to the handler's
@@ -602,7 +587,7 @@ func (st *streamState) process(ds []inference.Delta) {
 		}
 		if d.Reset {
 			if !st.committed {
-				st.stop.reset()
+				st.stop.Reset()
 				st.deltas = 0
 				continue
 			}
@@ -614,8 +599,8 @@ func (st *streamState) process(ds []inference.Delta) {
 			continue
 		}
 		st.deltas++
-		text := st.stop.feed(d.Text)
-		if st.stop.done {
+		text := st.stop.Feed(d.Text)
+		if st.stop.Stopped() {
 			st.stopped = true
 			st.cancel() // the reply is complete: stop generating
 		}
@@ -728,7 +713,7 @@ func (st *streamState) finish(out outcome) {
 		st.process([]inference.Delta{{Text: out.res.Text}})
 	}
 	if !st.stopped {
-		st.content(st.stop.flush())
+		st.content(st.stop.Flush())
 	}
 	st.commit()
 	reason := st.finishReason(&out.res)
