@@ -600,4 +600,3 @@ func (a *attempt) deliver(d Delta) {
 		a.forwarded = true
 	}
 }
-
