@@ -102,48 +102,66 @@ const (
 	Q8_0BlockBytes = 34 // bytes per block
 )
 
-// QuantizeQ8_0 encodes src as Q8_0 blocks following ggml's reference
-// quantize_row_q8_0_ref, computed in float64: per block of 32 values,
-// d = max|x|/127, q = round(x/d) (half away from zero), and d is stored as
-// float16. A final partial block is quantized as if padded with zeros, so
-// the result has ceil(len(src)/32)·34 bytes. NaN counts as 0 and an
-// infinite block quantizes to zeros; Write rejects both, and values whose
+// QuantizeQ8_0 encodes src as Q8_0 blocks, each by QuantizeBlockQ8_0
+// (ggml's quantize_row_q8_0_ref), the scale stored as float16. A final
+// partial block is quantized as if padded with zeros, so the result has
+// ceil(len(src)/32)·34 bytes. NaN counts as 0 and infinities are left out
+// of the scale and quantize to 0; Write rejects both, and values whose
 // scale overflows float16 (|x| > 127·65504).
 func QuantizeQ8_0(src []float64) []byte {
 	nb := (len(src) + Q8_0BlockSize - 1) / Q8_0BlockSize
 	out := make([]byte, nb*Q8_0BlockBytes)
-	var blk [Q8_0BlockSize]float64
+	var q [Q8_0BlockSize]int8
 	for b := 0; b < nb; b++ {
-		n := copy(blk[:], src[b*Q8_0BlockSize:min(len(src), (b+1)*Q8_0BlockSize)])
-		clear(blk[n:])
-		amax := 0.0
-		for _, x := range blk {
-			if a := math.Abs(x); a > amax && !math.IsInf(a, 0) {
-				amax = a
-			}
-		}
-		d := amax / 127
-		id := 0.0
-		if d != 0 {
-			id = 1 / d
-		}
+		_, h := QuantizeBlockQ8_0(src[b*Q8_0BlockSize:min(len(src), (b+1)*Q8_0BlockSize)], q[:])
 		o := out[b*Q8_0BlockBytes:]
-		h := Float16Bits(d)
 		o[0], o[1] = byte(h), byte(h>>8)
-		for i, x := range blk {
-			q := math.Round(x * id)
-			switch {
-			case q != q || math.IsInf(x, 0):
-				q = 0
-			case q > 127:
-				q = 127
-			case q < -127:
-				q = -127
-			}
-			o[2+i] = byte(int8(q))
+		for i, v := range q {
+			o[2+i] = byte(v)
 		}
 	}
 	return out
+}
+
+// QuantizeBlockQ8_0 quantizes one block of at most 32 values into q (32
+// entries; those past len(x) are zeroed) exactly as ggml's
+// quantize_row_q8_0_ref does, so that a file Hearth writes and the
+// activations its engine quantizes at run time (inference/embedded/llama)
+// round like llama.cpp's: amax = max over float32(|x|); the scale d =
+// amax/127 in float32; q = roundf(float32(x)·(1/d)) (half away from zero);
+// only the stored scale is rounded to float16. It returns that scale, as
+// a float32 value and as float16 bits. NaN counts as 0, and infinities
+// are left out of amax and quantize to 0.
+func QuantizeBlockQ8_0(x []float64, q []int8) (d float32, bits uint16) {
+	// max|x| in float64, then rounded: float32 rounding is monotonic, so
+	// this is max over float32(|x|) as ggml computes it. Compared as bits
+	// (monotonic for non-negative floats); NaN and Inf (exponent all ones)
+	// are skipped.
+	const expMask = 0x7ff0000000000000
+	var amaxBits uint64
+	for _, v := range x {
+		if b := math.Float64bits(v) &^ (1 << 63); b&expMask != expMask {
+			amaxBits = max(amaxBits, b)
+		}
+	}
+	scale := float32(math.Float64frombits(amaxBits)) / 127
+	var id float32
+	if scale != 0 {
+		id = 1 / scale
+	}
+	for i, v := range x {
+		if math.Float64bits(v)&expMask == expMask {
+			q[i] = 0
+			continue
+		}
+		// Round half away from zero (C's roundf): f ± 0.5 is exact in
+		// float64 for |f| ≤ 128, and the conversion truncates.
+		f := float64(float32(v) * id)
+		q[i] = int8(int32(f + math.Copysign(0.5, f)))
+	}
+	clear(q[len(x):Q8_0BlockSize])
+	bits = Float16Bits(float64(scale))
+	return float32(Float16ToFloat64(bits)), bits
 }
 
 // DequantizeQ8_0 decodes Q8_0 blocks into float64, 32 values per 34-byte

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hearth-ai/hearth/inference/embedded/gguf"
 	"go.uber.org/goleak"
 )
 
@@ -917,3 +918,10 @@ func TestTeam(t *testing.T) {
 		tm.close()
 	}
 }
+
+// f32ToF16 is gguf.Float16Bits for a float32 (widening to float64 is
+// exact, so it rounds once, to nearest even, as ggml's GGML_FP32_TO_FP16).
+func f32ToF16(f float32) uint16 { return gguf.Float16Bits(float64(f)) }
+
+// f16ToF32 is gguf.Float16ToFloat64 narrowed to float32 (exact).
+func f16ToF32(h uint16) float32 { return float32(gguf.Float16ToFloat64(h)) }

@@ -1,8 +1,6 @@
 package llama
 
 import (
-	"math"
-
 	"github.com/hearth-ai/hearth/inference/embedded/gguf"
 )
 
@@ -34,36 +32,13 @@ func newQ8Matrix(w []float64, out, in int) *q8Matrix {
 }
 
 // quantizeRowQ8 quantises x into len(d) blocks: qs gets len(d)·32 values
-// (zero past len(x)), d the float16-rounded scales. It follows
-// quantize_row_q8_0_ref: the values are multiplied by the float32
-// reciprocal of the unrounded scale, and only the stored scale is rounded
-// to float16.
+// (zero past len(x)), d the float16-rounded scales, by
+// gguf.QuantizeBlockQ8_0 (ggml's quantize_row_q8_0_ref), the one rule for
+// weights written to files and activations quantised at run time.
 func quantizeRowQ8(x []float64, qs []int8, d []float32) {
 	for b := range d {
 		lo := b * q8Block
-		hi := min(lo+q8Block, len(x))
-		// max|x| in float64, then rounded: float32 rounding is monotonic,
-		// so this is max over float32(|x|) as ggml computes it. Compared
-		// as bits (monotonic for non-negative floats) to stay branch-free.
-		var amaxBits uint64
-		for _, v := range x[lo:hi] {
-			amaxBits = max(amaxBits, math.Float64bits(v)&^(1<<63))
-		}
-		scale := float32(math.Float64frombits(amaxBits)) / 127
-		var id float32
-		if scale != 0 {
-			id = 1 / scale
-		}
-		q := qs[lo : lo+q8Block]
-		xs := x[lo:hi]
-		for i, v := range xs {
-			// Round half away from zero (C's roundf): f ± 0.5 is exact in
-			// float64 for |f| ≤ 128, and the conversion truncates.
-			f := float64(float32(v) * id)
-			q[i] = int8(int32(f + math.Copysign(0.5, f)))
-		}
-		clear(q[len(xs):])
-		d[b] = f16ToF32(f32ToF16(scale))
+		d[b], _ = gguf.QuantizeBlockQ8_0(x[lo:min(lo+q8Block, len(x))], qs[lo:lo+q8Block])
 	}
 }
 
@@ -160,10 +135,3 @@ func dotQ8(a, b []int8) int32 {
 	}
 	return s0 + s1 + s2 + s3
 }
-
-// f32ToF16 is gguf.Float16Bits for a float32 (widening to float64 is
-// exact, so it rounds once, to nearest even, as ggml's GGML_FP32_TO_FP16).
-func f32ToF16(f float32) uint16 { return gguf.Float16Bits(float64(f)) }
-
-// f16ToF32 is gguf.Float16ToFloat64 narrowed to float32 (exact).
-func f16ToF32(h uint16) float32 { return float32(gguf.Float16ToFloat64(h)) }
