@@ -148,6 +148,20 @@ func buildIndex(chunks []*indexedChunk) *index {
 // returns the k best, best first (ties by index order, which is document
 // order).
 func (ix *index) search(query string, k int, f Filter) []Hit {
+	top := ix.top(query, k, f)
+	if len(top) == 0 {
+		return nil
+	}
+	hits := make([]Hit, len(top))
+	for i, s := range top {
+		hits[i] = Hit{Chunk: cloneChunk(ix.chunks[s.chunk].chunk), Score: s.score}
+	}
+	return hits
+}
+
+// top is search without the copies: the k best chunks (indexes into
+// ix.chunks) with their BM25 scores, best first.
+func (ix *index) top(query string, k int, f Filter) []scored {
 	if k <= 0 || len(ix.chunks) == 0 {
 		return nil
 	}
@@ -210,11 +224,7 @@ func (ix *index) search(query string, k int, f Filter) []Hit {
 	if len(h) == 0 {
 		return nil
 	}
-	hits := make([]Hit, len(h))
-	for i, s := range h {
-		hits[i] = Hit{Chunk: cloneChunk(ix.chunks[s.chunk].chunk), Score: s.score}
-	}
-	return hits
+	return slices.Clone(h) // h may live in harr, on this frame
 }
 
 type scored struct {

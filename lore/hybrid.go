@@ -161,13 +161,14 @@ func (l *Library) embedQuery(e Embedder, query string) []float32 {
 	return out[0]
 }
 
-// bm25Rows runs the BM25 search and returns its hits as rows of vec.
+// bm25Rows runs the BM25 search and returns its hits as rows of vec (the
+// chunks that have a vector), without copying any chunk.
 func bm25Rows(ix *index, vec *vectors, query string, depth int, f Filter) []scored {
-	hits := ix.search(query, depth, f)
-	out := make([]scored, 0, len(hits))
-	for _, h := range hits {
-		if r, ok := vec.rows[h.Chunk.ID]; ok {
-			out = append(out, scored{r, h.Score})
+	top := ix.top(query, depth, f)
+	out := top[:0]
+	for _, s := range top {
+		if r, ok := vec.rows[ix.chunks[s.chunk].chunk.ID]; ok {
+			out = append(out, scored{r, s.score})
 		}
 	}
 	return out
