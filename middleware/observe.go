@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -13,35 +13,18 @@ import (
 
 // Observation is a game event an NPC witnessed or learnt (npc.Observation):
 // Text, GameTime, and optionally the PlayerID it concerns ("" for world
-// knowledge), the player's name and an Importance (1..10; 0: rated).
+// knowledge), the player's name, an Importance (1..10; 0: rated), the
+// knowledge scope gossip respects (Region, Tags, Secrecy) and an Event id.
 type Observation = npc.Observation
-
-// ObserveQueueSize is how many observations may wait for their memory
-// write; Observe returns an *OverloadError when that many are waiting.
-const ObserveQueueSize = 4096
-
-// observation is one accepted Observe call.
-type observation struct {
-	agent *npc.Agent
-	obs   Observation
-}
-
-// observer writes a runtime's observations to NPC memory, off the game's
-// thread. One per Runtime, started by the first Observe.
-type observer struct {
-	ch chan observation
-}
-
-// observers maps *Runtime to its *observer. It lives outside Runtime so
-// that observation stays in this file.
-var observers sync.Map
 
 // Observe reports a game event to an NPC's memory stream ("the player hid
 // the key under the blue stone"). Like Submit it never blocks: it
 // validates, queues the observation for a background writer (which rates
 // it when o.Importance is 0, embeds it and persists it) and returns. It
-// returns *npc.UnknownNPCError, *OverloadError (PriorityAmbient) when
-// ObserveQueueSize observations are waiting, or ErrClosed. A turn recalls
+// returns an error for an invalid observation (no text, text or scope
+// over MaxTextBytes or not UTF-8, an importance outside 0..10, a negative
+// secrecy), *npc.UnknownNPCError, *OverloadError (PriorityAmbient) when
+// AmbientQueueSize pieces of ambient work are waiting, or ErrClosed. A turn recalls
 // the observation once it is written; Settle waits for that.
 func (rt *Runtime) Observe(npcID string, o Observation) error {
 	return rt.ObserveTenant("", npcID, o)
@@ -60,6 +43,10 @@ func (rt *Runtime) ObserveTenant(tenant, npcID string, o Observation) error {
 	case o.Importance < 0 || o.Importance > 10:
 		return fmt.Errorf("hearth: observe: importance %v: want 0 (rate it) or 1..10", o.Importance)
 	}
+	if err := checkScope(o); err != nil {
+		return err
+	}
+	o.Tags = slices.Clone(o.Tags) // the host may reuse its slice once we return
 	agent, err := rt.rosterOf(tenant).Get(npcID)
 	if err != nil {
 		return err
@@ -67,57 +54,11 @@ func (rt *Runtime) ObserveTenant(tenant, npcID string, o Observation) error {
 	if o.GameTime.IsZero() {
 		o.GameTime = time.Now()
 	}
-	rt.submitMu.Lock()
-	defer rt.submitMu.Unlock()
-	if rt.closed {
-		return ErrClosed
-	}
-	ob := rt.observer()
-	rt.pending.Add(1) // Settle and Close wait for the write
-	select {
-	case ob.ch <- observation{agent: agent, obs: o}:
-		return nil
-	default:
-		rt.pending.Done()
-		rt.metrics.overloaded.WithLabelValues(PriorityAmbient.String()).Inc()
-		return &OverloadError{Priority: PriorityAmbient, Capacity: cap(ob.ch)}
-	}
-}
-
-// observer returns rt's observer, starting it on first use. The caller
-// holds submitMu and has checked that rt is open, so the writer is
-// counted in rt.wg before Close waits on it.
-func (rt *Runtime) observer() *observer {
-	if v, ok := observers.Load(rt); ok {
-		return v.(*observer)
-	}
-	ob := &observer{ch: make(chan observation, ObserveQueueSize)}
-	observers.Store(rt, ob)
-	rt.wg.Add(1)
-	go rt.observeLoop(ob)
-	return ob
-}
-
-func (rt *Runtime) observeLoop(ob *observer) {
-	defer rt.wg.Done()
-	defer observers.Delete(rt)
-	for {
-		select {
-		case o := <-ob.ch:
-			rt.writeObservation(o)
-		case <-rt.stop:
-			// Close has waited for every accepted observation (pending),
-			// so the queue is empty.
-			return
+	return rt.queueAmbient(func() {
+		if err := agent.Observe(o); err != nil {
+			rt.opts.Logger.Warn("hearth: observation write failed", "npc", npcID, "tenant", tenant, "err", err)
 		}
-	}
-}
-
-func (rt *Runtime) writeObservation(o observation) {
-	defer rt.pending.Done()
-	if err := o.agent.Observe(o.obs); err != nil {
-		rt.opts.Logger.Warn("hearth: observation write failed", "npc", o.agent.Definition().ID, "err", err)
-	}
+	})
 }
 
 // Maintain runs every NPC's memory upkeep, in every tenant that has been

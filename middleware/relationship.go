@@ -3,7 +3,6 @@ package middleware
 import (
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -15,26 +14,6 @@ import (
 // theft, by Actor, with a Magnitude (0: 1) and optional memory Text.
 type Deed = npc.Deed
 
-// DeedQueueSize is how many deeds may wait to be applied; Deed returns an
-// *OverloadError when that many are waiting.
-const DeedQueueSize = 4096
-
-// deed is one accepted Deed call.
-type deed struct {
-	agent *npc.Agent
-	d     Deed
-}
-
-// deedWriter applies a runtime's deeds off the game's thread, in the order
-// they were reported. One per Runtime, started by the first Deed.
-type deedWriter struct {
-	ch chan deed
-}
-
-// deedWriters maps *Runtime to its *deedWriter, outside Runtime so that
-// deeds stay in this file.
-var deedWriters sync.Map
-
 // Deed reports a deed to an NPC of tenant ("" for the default one): the
 // NPC's affinity and trust toward d.Actor (a player's id or another NPC's)
 // and its mood move by npc.DeedEffects (with diminishing returns near
@@ -45,7 +24,7 @@ var deedWriters sync.Map
 // background writer and returns. Applying a deed may read the store (the
 // pair's first use) and writes it and the memory stream (an embedding, at
 // times a compaction), which the game loop must not wait for; one writer
-// applies deeds in the order they were reported, so "gift, then theft"
+// applies deeds (and observations and meetings) in the order they were reported, so "gift, then theft"
 // never lands as "theft, then gift". The next turn with that player sees
 // the deed once it is applied; Settle waits for that.
 //
@@ -53,7 +32,7 @@ var deedWriters sync.Map
 // NPC itself as the actor, a magnitude outside 0..npc.MaxDeedMagnitude,
 // text that is not valid UTF-8 or longer than MaxTextBytes),
 // *npc.UnknownNPCError, *OverloadError (PriorityAmbient) when
-// DeedQueueSize deeds are waiting, or ErrClosed. A deed whose write fails
+// AmbientQueueSize pieces of ambient work are waiting, or ErrClosed. A deed whose write fails
 // later (a full disk) is logged and still holds in RAM.
 func (rt *Runtime) Deed(tenant, npcID string, d Deed) error {
 	if err := d.Validate(npcID); err != nil {
@@ -72,58 +51,12 @@ func (rt *Runtime) Deed(tenant, npcID string, d Deed) error {
 	if d.GameTime.IsZero() {
 		d.GameTime = time.Now() // when it was reported, not when it is applied
 	}
-	rt.submitMu.Lock()
-	defer rt.submitMu.Unlock()
-	if rt.closed {
-		return ErrClosed
-	}
-	w := rt.deedWriter()
-	rt.pending.Add(1) // Settle and Close wait for the write
-	select {
-	case w.ch <- deed{agent: agent, d: d}:
-		return nil
-	default:
-		rt.pending.Done()
-		rt.metrics.overloaded.WithLabelValues(PriorityAmbient.String()).Inc()
-		return &OverloadError{Priority: PriorityAmbient, Capacity: cap(w.ch)}
-	}
-}
-
-// deedWriter returns rt's deed writer, starting it on first use. The
-// caller holds submitMu and has checked that rt is open, so the writer is
-// counted in rt.wg before Close waits on it.
-func (rt *Runtime) deedWriter() *deedWriter {
-	if v, ok := deedWriters.Load(rt); ok {
-		return v.(*deedWriter)
-	}
-	w := &deedWriter{ch: make(chan deed, DeedQueueSize)}
-	deedWriters.Store(rt, w)
-	rt.wg.Add(1)
-	go rt.deedLoop(w)
-	return w
-}
-
-func (rt *Runtime) deedLoop(w *deedWriter) {
-	defer rt.wg.Done()
-	defer deedWriters.Delete(rt)
-	for {
-		select {
-		case d := <-w.ch:
-			rt.applyDeed(d)
-		case <-rt.stop:
-			// Close has waited for every accepted deed (pending), so the
-			// queue is empty.
-			return
+	return rt.queueAmbient(func() {
+		if _, err := agent.Witness(d); err != nil {
+			rt.opts.Logger.Warn("hearth: deed write failed", "npc", npcID, "tenant", tenant,
+				"actor", d.Actor, "kind", d.Kind, "err", err)
 		}
-	}
-}
-
-func (rt *Runtime) applyDeed(d deed) {
-	defer rt.pending.Done()
-	if _, err := d.agent.Witness(d.d); err != nil {
-		rt.opts.Logger.Warn("hearth: deed write failed", "npc", d.agent.Definition().ID,
-			"actor", d.d.Actor, "kind", d.d.Kind, "err", err)
-	}
+	})
 }
 
 // Relationship returns what NPC npcID of tenant ("" for the default one)

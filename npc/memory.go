@@ -22,6 +22,7 @@ const (
 	KindObservation = "observation"
 	KindReflection  = "reflection"
 	KindSummary     = "summary" // compaction: older memories folded into one
+	KindGossip      = "gossip"  // heard from another NPC (Meet): "Heard from Hobb: …"
 )
 
 // memory is one memory of the stream with what recall needs: its terms
@@ -74,6 +75,12 @@ type memoryCache struct {
 	hashed bool
 
 	maintMu sync.Mutex // one reflection or compaction at a time
+
+	// gossipMu is held while the NPC is told gossip (Meet): the check that
+	// it does not know an event yet and the write of what it heard must
+	// not interleave with another meeting's, or one event would be stored
+	// twice.
+	gossipMu sync.Mutex
 }
 
 func newMemoryCache(npcID string, st *store.Store, opts MemoryOptions) *memoryCache {

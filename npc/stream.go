@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hearth-ai/hearth/inference"
@@ -112,19 +113,37 @@ type Observation struct {
 	PlayerID   string    // the player it concerns; "" for world knowledge every player may hear of
 	PlayerName string    // optional
 	Importance float64   // 1..10; 0 means rated by MemoryOptions.Rater
+
+	// Knowledge scope, as a lore document's front matter: which NPCs may
+	// learn of it by gossip (Meet passes it only to a listener whose
+	// Knowledge.Filter allows it). Empty is common knowledge.
+	Region  string   // region id; "" = everywhere
+	Tags    []string // topic tags; none = common knowledge
+	Secrecy int      // 0 public, 1 local knowledge, 2 secret; negative is an error
+	// Event optionally names the event, so that NPCs who witnessed it and
+	// NPCs who heard of it know it is one: gossip never gives an NPC a
+	// second memory of an event it knows. "": the observation is an event
+	// of its own.
+	Event string
 }
 
 // Observe adds an observation to the NPC's memory stream and the store.
 // It blocks on the store write; hosts call Runtime.Observe, which does not.
+// It returns an error for an observation without text or with a negative
+// secrecy, or the store's error.
 func (a *Agent) Observe(o Observation) error {
 	if o.Text == "" {
 		return errors.New("npc: observation without text")
+	}
+	if o.Secrecy < 0 {
+		return fmt.Errorf("npc: observation secrecy %d: want 0 or more", o.Secrecy)
 	}
 	if o.GameTime.IsZero() {
 		o.GameTime = time.Now()
 	}
 	return a.memory.append(o.PlayerID, store.MemoryRecord{PlayerName: o.PlayerName, Kind: KindObservation,
-		Text: o.Text, Importance: o.Importance, GameTime: o.GameTime.UnixNano()})
+		Text: o.Text, Importance: o.Importance, GameTime: o.GameTime.UnixNano(),
+		Region: o.Region, Tags: slices.Clone(o.Tags), Secrecy: o.Secrecy, Origin: o.Event})
 }
 
 // Recall returns up to k memories for a query about playerID ("" for world
@@ -156,7 +175,8 @@ func (a *Agent) MemoryStats() (MemoryStats, error) {
 	for _, b := range c.buckets {
 		for i := range b {
 			m := &b[i]
-			s.RAMBytes += int64(len(m.key)+len(m.rec.Text)+len(m.rec.PlayerName)+4*len(m.vec)+4*len(m.feats)) + 200
+			s.RAMBytes += int64(len(m.key)+len(m.rec.Text)+len(m.rec.PlayerName)+len(m.rec.Story)+len(m.rec.Origin)+
+				4*len(m.vec)+4*len(m.feats)) + 200
 			for _, t := range m.terms {
 				s.RAMBytes += int64(len(t)) + 16
 			}

@@ -17,12 +17,32 @@ type MemoryRecord struct {
 	NPCID      string  `msgpack:"n"`
 	PlayerID   string  `msgpack:"p"`
 	PlayerName string  `msgpack:"pn,omitempty"` // the name the player went by when this happened
-	Kind       string  `msgpack:"k"`            // "dialogue", "observation", "reflection"
+	Kind       string  `msgpack:"k"`            // "dialogue", "observation", "reflection", "summary", "gossip"
 	Speaker    string  `msgpack:"s,omitempty"`  // "player" or "npc" for dialogue turns
 	Text       string  `msgpack:"t"`
 	Importance float64 `msgpack:"i"` // 1..10
 	GameTime   int64   `msgpack:"g"` // game clock, Unix ns
 	WallTime   int64   `msgpack:"w"` // server clock when written, Unix ns
+
+	// Knowledge scope (issue 6, gossip): who may know this memory, with
+	// the meaning of a lore chunk's front matter (lore.Filter). Empty is
+	// common knowledge, which is what records written before these fields
+	// existed decode as.
+	Region  string   `msgpack:"rg,omitempty"` // region id; "" = everywhere
+	Tags    []string `msgpack:"tg,omitempty"` // topic tags; none = common knowledge
+	Secrecy int      `msgpack:"sc,omitempty"` // 0 public, 1 local knowledge, 2 secret
+
+	// Gossip provenance. Origin identifies the event a memory is about, so
+	// that an NPC who hears of it twice (or witnessed it and then hears of
+	// it) keeps it once; "" means the memory is its own event (npc derives
+	// an id from the NPC, WallTime and Text). Story is the event as it was
+	// first observed, without the "Heard from …" of a retelling; Teller is
+	// the NPC id it was heard from and Hops how many tellings it is from
+	// the witness (0: witnessed).
+	Origin string `msgpack:"o,omitempty"`
+	Story  string `msgpack:"st,omitempty"`
+	Teller string `msgpack:"tl,omitempty"`
+	Hops   int    `msgpack:"h,omitempty"`
 }
 
 // memSeq breaks ties between memories written in the same nanosecond, so
