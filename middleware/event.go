@@ -82,6 +82,14 @@ type Event struct {
 	// deflection (npc/guard reason codes: "injection", "persona_break",
 	// "secret_leak", …); "" when nothing was blocked.
 	Guard string
+	// Actions are what the NPC does with the reply (EventReply of a talk),
+	// for the game to carry out, in order: validated against the NPC's
+	// allowed actions (npc.Definition.Actions) and the world the host last
+	// reported (Runtime.ReportWorld). DroppedActions are those proposed
+	// (by the model or the rules) that failed, each with its reason, for
+	// the host's logs and metrics; the game must not carry them out.
+	Actions        []Action
+	DroppedActions []DroppedAction
 	// OnTime is true when the game received the reply by the first Tick at
 	// or after its tick boundary: the deadline of DESIGN §1 was kept.
 	OnTime bool

@@ -635,6 +635,7 @@ func (rt *Runtime) deliver(r *request, reply npc.Reply) {
 	if rel := reply.Relationship; rel != nil {
 		ev.Affinity, ev.Trust, ev.HasRelationship = rel.Affinity, rel.Trust, true
 	}
+	ev.Actions, ev.DroppedActions = reply.Actions, reply.DroppedActions
 	ev.boundary = r.boundary
 	rt.push(ev)
 	r.reply = reply
@@ -807,6 +808,7 @@ func (rt *Runtime) Close() error {
 		rt.pending.Wait()
 		close(rt.stop)
 		rt.wg.Wait()
+		gossipers.Delete(rt) // where the host put the NPCs (Locate)
 	})
 	return nil
 }

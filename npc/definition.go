@@ -44,6 +44,10 @@ type Definition struct {
 	Secrets     []string  `yaml:"secrets"`  // never revealed by the NPC
 	Greeting    string    `yaml:"greeting"` // optional opening line in persona
 	Knowledge   Knowledge `yaml:"knowledge"`
+	// Actions is the NPC's allow-list of action kinds (action.go), e.g.
+	// [trade, end_conversation]. Absent: DefaultActions (end_conversation
+	// only); an empty list allows none.
+	Actions []ActionKind `yaml:"actions"`
 }
 
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
@@ -62,7 +66,7 @@ func (d *Definition) Validate() error {
 	case d.Knowledge.MaxSecrecy < 0 || d.Knowledge.MaxSecrecy > 2:
 		return fmt.Errorf("knowledge.max_secrecy %d: want 0, 1 or 2", d.Knowledge.MaxSecrecy)
 	}
-	return nil
+	return validateActionList(d.Actions)
 }
 
 // DefinitionError is a problem in one NPC file. Line is 1-based, 0 when

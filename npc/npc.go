@@ -72,6 +72,12 @@ type Deps struct {
 	Logger  *slog.Logger
 	Guard   Guardrails    // zero: every guardrail on, with the defaults (see Guardrails)
 	Memory  MemoryOptions // zero: the defaults (see MemoryOptions)
+	// ModelActions asks models for actions as structured output (a JSON
+	// schema, ActionSchema) on turns with NPCs that may do more than end a
+	// conversation. Off: actions come from the rules (RuleActions) only,
+	// and models answer in free text; the shipped embedded model was not
+	// trained to answer in JSON, so it is off by default.
+	ModelActions bool
 }
 
 // DefaultPrompts loads the prompt templates shipped with this package
@@ -231,6 +237,12 @@ type Reply struct {
 	// for a bark, and for a floor reply when the pair was not in RAM yet
 	// (the floor reads no disk).
 	Relationship *Relationship
+	// Actions are what the NPC does with the reply, validated against its
+	// allow-list and the world the host reported (ValidateActions); nil
+	// for a bark and a guarded reply. DroppedActions are the actions
+	// proposed (by the model or the rules) that failed, with why.
+	Actions        []Action
+	DroppedActions []DroppedAction
 }
 
 // Agent is one NPC able to hold conversations. Safe for concurrent use.
@@ -250,6 +262,9 @@ type Agent struct {
 
 	// feel is the NPC's relationships and mood (relationship.go).
 	feel *feelings
+
+	// world is the host's latest world report (action.go).
+	world agentWorld
 }
 
 func newAgent(d Definition, deps Deps, filter *guard.Filter) *Agent {
@@ -284,10 +299,19 @@ func (a *Agent) Definition() Definition { return a.def }
 // Reply.Relationship is the pair's state after the turn: the line's
 // effect (ClassifyLine) included, though only Remember writes it; a line
 // the guardrails blocked moves nothing.
+//
+// Reply.Actions are the turn's validated actions (see action.go); with
+// Deps.ModelActions the model is asked for them, and only the text it
+// says streams to sink.
 func (a *Agent) Respond(ctx context.Context, t Turn, sink inference.Sink) (Reply, error) {
+	asked := t.Trigger == "" && a.modelActions()
+	if asked && sink != nil {
+		sink = newSayFilter(sink).push
+	}
 	r, err := a.respond(ctx, t, sink)
 	if err == nil && t.Trigger == "" {
 		r.Relationship = a.relationshipAfter(t, r, false)
+		a.act(t, &r, asked)
 	}
 	return r, err
 }
@@ -398,12 +422,16 @@ func (a *Agent) Prepare(ctx context.Context, t Turn) (*inference.Request, infere
 	if shareable {
 		req.CacheKey = inference.ExactKey(req)
 	}
+	if a.modelActions() {
+		a.askActions(req)
+	}
 	return req, ref, nil
 }
 
 // Floor answers a turn at once with the router's floor, touching neither
 // the disk nor the lore index: the runtime calls it when a deadline arrives
-// before a better reply.
+// before a better reply. Its actions come from the rules (RuleActions),
+// validated against the world in RAM.
 func (a *Agent) Floor(t Turn) Reply {
 	if t.Trigger != "" {
 		return a.floorBark(t)
@@ -425,6 +453,7 @@ func (a *Agent) Floor(t Turn) Reply {
 		PlayerName: name, Returning: returning, UserText: t.Text, Seed: t.Seed}
 	r := Reply{Result: a.deps.Router.Floor(req)}
 	r.Relationship = a.relationshipAfter(t, r, true)
+	a.act(t, &r, false)
 	return r
 }
 

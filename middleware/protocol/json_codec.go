@@ -326,6 +326,39 @@ func (m DialogueDone) appendJSON(b []byte) []byte {
 	if m.Trust != 0 {
 		b = jsAppendFloat(jsAppendKey(b, "trust", false), m.Trust)
 	}
+	if len(m.Actions) > 0 {
+		b = append(jsAppendKey(b, "actions", false), '[')
+		for i := range m.Actions {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = m.Actions[i].appendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
+}
+
+func (a *Action) appendJSON(b []byte) []byte {
+	b = jsAppendKV(append(b, '{'), "kind", a.Kind, true)
+	if a.Item != "" {
+		b = jsAppendKV(b, "item", a.Item, false)
+	}
+	if a.Count != 0 {
+		b = strconv.AppendUint(jsAppendKey(b, "count", false), uint64(a.Count), 10)
+	}
+	if a.Price != 0 {
+		b = strconv.AppendUint(jsAppendKey(b, "price", false), uint64(a.Price), 10)
+	}
+	if a.Quest != "" {
+		b = jsAppendKV(b, "quest", a.Quest, false)
+	}
+	if a.Location != "" {
+		b = jsAppendKV(b, "location", a.Location, false)
+	}
+	if a.Target != "" {
+		b = jsAppendKV(b, "target", a.Target, false)
+	}
 	return append(b, '}')
 }
 

@@ -188,10 +188,84 @@ type DialogueDone struct {
 	// a bark, or a floor reply to a player the NPC had not loaded yet).
 	Affinity float64 `json:"affinity,omitempty" msgpack:"affinity,omitempty"`
 	Trust    float64 `json:"trust,omitempty" msgpack:"trust,omitempty"`
+	// Actions are what the NPC does with this reply, in order, for the
+	// game to carry out: already validated by the server against the
+	// NPC's allowed actions and the world state the host reported; up to
+	// [MaxActions]. Omitted when there are none.
+	Actions []Action `json:"actions,omitempty" msgpack:"actions,omitempty"`
 }
 
 // Type returns [TypeDialogueDone].
 func (DialogueDone) Type() string { return TypeDialogueDone }
+
+// Validate checks the actions against their bounds (a client uses it to
+// reject a misbehaving server); the other fields have none.
+func (m DialogueDone) Validate() error {
+	if n := len(m.Actions); n > MaxActions {
+		return countError("dialogue.done.actions", n, MaxActions)
+	}
+	for i := range m.Actions {
+		if err := m.Actions[i].validate("dialogue.done.actions[" + strconv.Itoa(i) + "]"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Action limits. [DialogueDone.Validate] enforces them; decoders reject a
+// longer actions array before allocating it.
+const (
+	// MaxActions bounds [DialogueDone.Actions].
+	MaxActions = 4
+	// MaxActionArgBytes bounds each string of an [Action] (kind, item,
+	// quest, location, target).
+	MaxActionArgBytes = 128
+)
+
+// Action kinds, [Action.Kind]. Clients should ignore kinds they do not
+// know: later minor versions may add some.
+const (
+	ActionGiveItem        = "give_item"        // give Count of Item to the player
+	ActionOfferQuest      = "offer_quest"      // offer Quest (an id the host knows)
+	ActionMoveTo          = "move_to"          // walk to Location
+	ActionFollow          = "follow"           // follow Target
+	ActionTrade           = "trade"            // offer Item for Price
+	ActionAttack          = "attack"           // attack Target
+	ActionEndConversation = "end_conversation" // end the conversation
+)
+
+// Action is one thing an NPC does with a reply ([DialogueDone.Actions]).
+// Only the arguments of its Kind are set.
+type Action struct {
+	// Kind is one of the Action* constants. Required.
+	Kind string `json:"kind" msgpack:"kind"`
+	// Item is the item id (give_item, trade).
+	Item string `json:"item,omitempty" msgpack:"item,omitempty"`
+	// Count is how many (give_item, at least 1).
+	Count uint32 `json:"count,omitempty" msgpack:"count,omitempty"`
+	// Price is the asking price in the game's smallest coin (trade, at
+	// least 1).
+	Price uint32 `json:"price,omitempty" msgpack:"price,omitempty"`
+	// Quest is the quest id (offer_quest).
+	Quest string `json:"quest,omitempty" msgpack:"quest,omitempty"`
+	// Location is the place id (move_to).
+	Location string `json:"location,omitempty" msgpack:"location,omitempty"`
+	// Target is the entity id, a player's or an NPC's (follow, attack).
+	Target string `json:"target,omitempty" msgpack:"target,omitempty"`
+}
+
+func (a *Action) validate(field string) error {
+	if err := checkString(field+".kind", a.Kind, 1, MaxActionArgBytes); err != nil {
+		return err
+	}
+	for _, f := range [...]struct{ name, v string }{{"item", a.Item}, {"quest", a.Quest},
+		{"location", a.Location}, {"target", a.Target}} {
+		if err := checkString(field+"."+f.name, f.v, 0, MaxActionArgBytes); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // ErrorPayload is the payload of an error frame. Its envelope id echoes the
 // id of the message that caused it (0 when that is unknown).

@@ -132,6 +132,42 @@ func (m *DialogueDone) decodeField(r *mpReader, key []byte) (err *Error) {
 		m.Affinity, err = r.float64("dialogue.done.affinity")
 	case "trust":
 		m.Trust, err = r.float64("dialogue.done.trust")
+	case "actions":
+		var n int
+		if n, err = r.arrayLen("dialogue.done.actions"); err != nil {
+			return err
+		}
+		if n > MaxActions {
+			return countError("dialogue.done.actions", n, MaxActions)
+		}
+		m.Actions = make([]Action, n)
+		for i := range m.Actions {
+			if err = r.decodeMap("dialogue.done.actions[]", &m.Actions[i]); err != nil {
+				return err
+			}
+		}
+	default:
+		err = r.skip()
+	}
+	return err
+}
+
+func (m *Action) decodeField(r *mpReader, key []byte) (err *Error) {
+	switch string(key) {
+	case "kind":
+		m.Kind, err = r.str("dialogue.done.actions[].kind")
+	case "item":
+		m.Item, err = r.str("dialogue.done.actions[].item")
+	case "count":
+		m.Count, err = r.uint32("dialogue.done.actions[].count")
+	case "price":
+		m.Price, err = r.uint32("dialogue.done.actions[].price")
+	case "quest":
+		m.Quest, err = r.str("dialogue.done.actions[].quest")
+	case "location":
+		m.Location, err = r.str("dialogue.done.actions[].location")
+	case "target":
+		m.Target, err = r.str("dialogue.done.actions[].target")
 	default:
 		err = r.skip()
 	}
@@ -212,7 +248,7 @@ func (m DialogueDelta) appendMsgpack(b []byte) []byte {
 func (m DialogueDone) appendMsgpack(b []byte) []byte {
 	b = mpAppendMapHeader(b, 9+boolInt(m.Prompt != "")+boolInt(m.Guard != "")+
 		boolInt(m.PromptTokens != 0)+boolInt(m.Tokens != 0)+boolInt(m.CostUSD != 0)+
-		boolInt(m.Affinity != 0)+boolInt(m.Trust != 0))
+		boolInt(m.Affinity != 0)+boolInt(m.Trust != 0)+boolInt(len(m.Actions) > 0))
 	b = mpAppendUint(mpAppendStr(b, "ticket"), m.Ticket)
 	b = mpAppendKV(b, "npc_id", m.NPCID)
 	b = mpAppendKV(b, "text", m.Text)
@@ -242,6 +278,37 @@ func (m DialogueDone) appendMsgpack(b []byte) []byte {
 	}
 	if m.Trust != 0 {
 		b = mpAppendFloat64(mpAppendStr(b, "trust"), m.Trust)
+	}
+	if len(m.Actions) > 0 {
+		b = mpAppendArrayHeader(mpAppendStr(b, "actions"), len(m.Actions))
+		for i := range m.Actions {
+			b = m.Actions[i].appendMsgpack(b)
+		}
+	}
+	return b
+}
+
+func (a *Action) appendMsgpack(b []byte) []byte {
+	b = mpAppendMapHeader(b, 1+boolInt(a.Item != "")+boolInt(a.Count != 0)+boolInt(a.Price != 0)+
+		boolInt(a.Quest != "")+boolInt(a.Location != "")+boolInt(a.Target != ""))
+	b = mpAppendKV(b, "kind", a.Kind)
+	if a.Item != "" {
+		b = mpAppendKV(b, "item", a.Item)
+	}
+	if a.Count != 0 {
+		b = mpAppendUint(mpAppendStr(b, "count"), uint64(a.Count))
+	}
+	if a.Price != 0 {
+		b = mpAppendUint(mpAppendStr(b, "price"), uint64(a.Price))
+	}
+	if a.Quest != "" {
+		b = mpAppendKV(b, "quest", a.Quest)
+	}
+	if a.Location != "" {
+		b = mpAppendKV(b, "location", a.Location)
+	}
+	if a.Target != "" {
+		b = mpAppendKV(b, "target", a.Target)
 	}
 	return b
 }

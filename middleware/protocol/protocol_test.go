@@ -60,6 +60,12 @@ func samples() []sample {
 		{"done with feelings", Header{ID: 3, Tick: 105}, DialogueDone{Ticket: 46, NPCID: "smith", Text: "Out of my forge.",
 			Tier: TierTemplate, Backend: "template", LatencyMS: 0.5, BudgetMS: 50, OnTime: true, Affinity: -0.4125, Trust: -0.6}},
 		{"done trust only", Header{ID: 3, Tick: 106}, DialogueDone{Ticket: 47, NPCID: "smith", Text: "Aye.", Trust: 1}},
+		{"done with actions", Header{ID: 3, Tick: 107}, DialogueDone{Ticket: 48, NPCID: "hobb", Text: "Two pennies, pet.",
+			Tier: TierTemplate, Backend: "template", LatencyMS: 0.5, BudgetMS: 50, OnTime: true, Actions: []Action{
+				{Kind: ActionTrade, Item: "ale", Price: 2}, {Kind: ActionGiveItem, Item: "iron-key", Count: math.MaxUint32},
+				{Kind: ActionMoveTo, Location: "crookwheel-mill"}, {Kind: ActionEndConversation}}}},
+		{"done attack", Header{ID: 3, Tick: 108}, DialogueDone{Ticket: 49, NPCID: "odile", Text: "Draw, then.",
+			Actions: []Action{{Kind: ActionAttack, Target: "p1"}, {Kind: ActionFollow, Target: "p2"}, {Kind: ActionOfferQuest, Quest: "kettle-q1"}}}},
 		{"done guarded", Header{ID: 3, Tick: 103}, DialogueDone{Ticket: 44, NPCID: "smith", Text: "Hm, strange talk.",
 			Tier: TierEmbedded, Backend: "embedded:tiny", LatencyMS: 12.5, BudgetMS: 50, OnTime: true, Guard: "persona_break"}},
 		{"error", Header{ID: 9}, ErrorPayload{Code: CodeUnknownNPC, Message: `npc "ghost": unknown`}},

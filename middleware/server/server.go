@@ -296,7 +296,7 @@ func (s *Server) deliverTick(tick uint64, events []middleware.Event) {
 				BudgetMS: uint32(ev.Budget / time.Millisecond), OnTime: ev.OnTime, Floor: ev.Floor,
 				Prompt: ev.Prompt, Guard: ev.Guard, CostUSD: ev.CostUSD,
 				PromptTokens: modelTokens(ev, ev.PromptTokens), Tokens: modelTokens(ev, ev.Tokens),
-				Affinity: ev.Affinity, Trust: ev.Trust,
+				Affinity: ev.Affinity, Trust: ev.Trust, Actions: wireActions(ev.Actions),
 			})
 		case middleware.EventQuest:
 			s.routes.Delete(ev.Tag)

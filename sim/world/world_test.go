@@ -62,6 +62,7 @@ type npc struct {
 	Goals       []string `yaml:"goals"`
 	Secrets     []string `yaml:"secrets"`
 	Greeting    string   `yaml:"greeting"`
+	Actions     []string `yaml:"actions"` // the allow-list (npc.Definition.Actions)
 	Knowledge   struct {
 		Sources    []string `yaml:"sources"`
 		Regions    []string `yaml:"regions"`
