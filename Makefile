@@ -7,7 +7,7 @@ SRD      ?= ../shared/data/srd-5.2/src
 # world alone works offline without it.
 LORE_FLAGS := $(if $(wildcard $(SRD)),-lore srd=$(SRD),)
 
-.PHONY: run test test-short fuzz bench demo chat model model-eval build vet fmt clean
+.PHONY: run test test-short fuzz bench soak demo chat model model-eval build vet fmt clean
 
 ## run: serve the demo world over WebSocket on ws://$(ADDR)/v1/ws (offline; template floor and cache, -model off)
 run: build
@@ -38,6 +38,13 @@ fuzz:
 bench: build
 	./bin/hearth bench -clients 200 -duration 10s $(LORE_FLAGS)
 	./bin/hearth bench -mode baseline -rate 100 -duration 10s -clients 100 $(LORE_FLAGS)
+
+## soak: issue 9's soak: the sim for SOAK_DURATION against a `hearth serve` child whose remote
+## model (llmsim behind inference/faultproxy) errs, stalls, sends malformed chunks and resets
+## connections; prints goroutines and heap every 10 s and fails if they grow (docs/benchmarks.md)
+SOAK_DURATION ?= 10m
+soak: build
+	./bin/hearth soak -duration $(SOAK_DURATION)
 
 ## demo: play the demo village in a window (Ebitengine; needs a display, see docs/demo.md):
 ## walk with the arrows, E to talk, Q for a quest, L for the quest log

@@ -6,6 +6,7 @@
 //	hearth bench    measure reply latency with many WebSocket clients
 //	hearth quests   generate quests for the demo and SRD worlds and report quality
 //	hearth sim      run simulated players on the demo world and hash the event log
+//	hearth soak     run the sim for minutes against a server with a faulty remote model; check heap and goroutines stay flat
 //	hearth version  print the version
 //
 // Run "hearth <command> -h" for a command's flags.
@@ -19,16 +20,20 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/hearth-ai/hearth/inference"
+	"github.com/hearth-ai/hearth/inference/openai"
 	"github.com/hearth-ai/hearth/middleware"
 	"github.com/hearth-ai/hearth/sim/world"
 )
@@ -55,6 +60,7 @@ func commands() []command {
 		{"bench", "measure reply latency with concurrent WebSocket clients", cmdBench},
 		{"quests", "generate quests on the demo and SRD worlds and report validity, diversity, latency", cmdQuests},
 		{"sim", "run simulated players on the demo world, in-process or via -server; print the log hash", cmdSim},
+		{"soak", "run the sim against a hearth serve child whose remote model is faulty; report goroutines and heap over time", cmdSoak},
 		{"model-eval", "print the embedded model's quality on the labeled eval set (facts copied from the lore, quest offers that validate)", cmdModelEval},
 		{"lore-eval", "print recall@5/10, MRR and nDCG@10 of BM25, vector and hybrid lore search on the labeled query sets", cmdLoreEval},
 		{"guard-eval", "print the guardrails' detection and false-positive rates on the labeled input and output sets", cmdGuardEval},
@@ -148,6 +154,88 @@ type stackFlags struct {
 	// backends are model backends above the floor, set by commands that
 	// configure them (bench -mode baseline); not a flag.
 	backends []inference.Model
+	// remote is the OpenAI-compatible backend of serve -remote; see
+	// registerRemote.
+	remote remoteFlag
+}
+
+// remoteFlag is serve's -remote, -remote-model and -remote-key-env: one
+// OpenAI-compatible model server (llama.cpp, vLLM, a hosted provider)
+// above the embedded tier.
+type remoteFlag struct {
+	url, model, keyEnv string
+	key                string // read from keyEnv by check
+}
+
+// registerRemote adds -remote, -remote-model and -remote-key-env. Only
+// serve calls it: bench has its own -remote-url for the baseline.
+func (f *stackFlags) registerRemote(fs *flag.FlagSet) {
+	fs.StringVar(&f.remote.url, "remote", "", "OpenAI-compatible API root of a model server above the embedded tier,\n"+
+		"e.g. http://127.0.0.1:8080/v1 (llama.cpp, vLLM) or https://api.openai.com/v1 (default: none)")
+	fs.StringVar(&f.remote.model, "remote-model", "gpt-4o-mini", "with -remote: the model name the server expects")
+	fs.StringVar(&f.remote.keyEnv, "remote-key-env", "", "with -remote: name of the environment variable holding the API key, e.g. OPENAI_API_KEY;\n"+
+		"never pass the key itself (\"\" = no key, for local servers)")
+}
+
+// check validates the remote flags and reads the key, so that a bad URL
+// or a missing key fails before any lore is ingested.
+func (r *remoteFlag) check() error {
+	if r.url == "" {
+		if r.keyEnv != "" {
+			return fmt.Errorf("-remote-key-env %s: set -remote too", r.keyEnv)
+		}
+		return nil
+	}
+	u, err := url.Parse(r.url)
+	switch {
+	case err != nil:
+		return fmt.Errorf("-remote %q: want an http:// or https:// API root, e.g. http://127.0.0.1:8080/v1 (%w)", r.url, err)
+	case u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
+		return fmt.Errorf("-remote %q: want an http:// or https:// API root with a host, e.g. http://127.0.0.1:8080/v1", r.url)
+	case u.User != nil:
+		// Keys on the command line end up in shell history and ps.
+		return fmt.Errorf("-remote %q: remove the credentials from the URL and pass the key with -remote-key-env", u.Redacted())
+	case u.RawQuery != "" || u.Fragment != "":
+		return fmt.Errorf("-remote %q: want an API root without query or fragment", r.url)
+	case r.model == "":
+		return errors.New("-remote-model: must not be empty with -remote")
+	}
+	if r.keyEnv != "" {
+		if r.key = os.Getenv(r.keyEnv); r.key == "" {
+			return fmt.Errorf("-remote-key-env %s: the environment variable is unset or empty", r.keyEnv)
+		}
+	}
+	return nil
+}
+
+// Seeds of the Router's estimates for a large model it has not observed
+// yet: a hosted model's typical time to first token and decode rate (the
+// Router replaces them with what it measures within a few calls).
+const (
+	remoteExpectedTTFT = 600 * time.Millisecond
+	remoteExpectedTPS  = 60
+	// remoteQuality ranks the large model above the embedded tier's
+	// default of 3.
+	remoteQuality = 10
+)
+
+// newRemoteBackend returns the OpenAI-compatible backend of a large model
+// (tier remote, quality remoteQuality) and its HTTP client, which keeps up
+// to conns idle connections: one per request in flight is what a server
+// under load holds open. The caller closes the client's idle connections
+// when done. It fails as openai.New does (an empty model).
+func newRemoteBackend(baseURL, key, model string, ttft time.Duration, tokensPerS float64, prices inference.Prices, conns int) (*openai.Backend, *http.Client, error) {
+	// Idle connections expire like http.DefaultTransport's, so a burst
+	// does not hold its connections (two goroutines each) for ever.
+	hc := &http.Client{Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: conns, MaxIdleConns: conns,
+		IdleConnTimeout: 90 * time.Second}}
+	b, err := openai.New(openai.Config{BaseURL: baseURL, APIKey: key, Model: model, HTTPClient: hc,
+		Tier: inference.TierRemote, Quality: remoteQuality, ExpectedTTFT: ttft, ExpectedTokensPerSecond: tokensPerS,
+		Prices: prices})
+	if err != nil {
+		return nil, nil, err
+	}
+	return b, hc, nil
 }
 
 func (f *stackFlags) register(fs *flag.FlagSet, defaultData string) {
@@ -196,7 +284,7 @@ func (f *stackFlags) parse(fs *flag.FlagSet, args []string) error {
 			return fmt.Errorf("-world %q: want a folder with lore/ and npcs/ inside", f.worldDir)
 		}
 	}
-	return nil
+	return f.remote.check()
 }
 
 // quiet raises the default log level to warn, for commands that keep the
@@ -235,6 +323,17 @@ func (f *stackFlags) open(ctx context.Context, stderr io.Writer) (*middleware.St
 		logger.Info("embedded model", "model", f.model, "shape", eng.Describe())
 		// The Stack owns its backends and closes the engine with them.
 		backends = append([]inference.Model{eng}, backends...)
+	}
+	if f.remote.url != "" {
+		// 256 idle connections: a server answering hundreds of players
+		// holds that many calls open against a slow model.
+		// The client's idle connections close with the process.
+		rb, _, err := newRemoteBackend(f.remote.url, f.remote.key, f.remote.model, remoteExpectedTTFT, remoteExpectedTPS, inference.Prices{}, 256)
+		if err != nil {
+			return nil, nil, fmt.Errorf("-remote: %w", err)
+		}
+		logger.Info("remote model", "url", f.remote.url, "model", f.remote.model, "backend", rb.Info().Name)
+		backends = append(slices.Clip(backends), rb) // never into f.backends' array
 	}
 	st, err := middleware.OpenStack(ctx, middleware.StackConfig{
 		DataDir: f.data, World: w, WorldSource: src, ExtraLore: f.lore, Logger: logger,

@@ -22,6 +22,7 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	var sf stackFlags
 	sf.register(fs, ".hearth/data")
 	sf.registerModel(fs, "off")
+	sf.registerRemote(fs)
 	addr := fs.String("addr", "127.0.0.1:7777", "listen address (host:port; port 0 picks a free one)")
 	sendQueue := fs.Int("send-queue", 0, "per-connection send queue in frames (0 = server default)")
 	openAI := fs.Bool("openai", false, "serve the -model alone on the OpenAI-compatible HTTP API (/v1/models, /v1/chat/completions, /v1/embeddings) instead of the NPC world")
