@@ -30,6 +30,7 @@ import (
 // are recomputed on each observation and published through atomics, so reads
 // never lock.
 type quantileEstimator struct {
+	seed   float64 // the prior's value (relax observes it again)
 	mu     sync.Mutex
 	w      [estBuckets]float64
 	total  float64
@@ -58,6 +59,7 @@ const (
 
 func newQuantileEstimator(seed float64, qs ...float64) *quantileEstimator {
 	e := &quantileEstimator{
+		seed:   seed,
 		weight: 1,
 		qs:     qs,
 		cached: make([]atomic.Uint64, len(qs)),
@@ -96,6 +98,14 @@ func (e *quantileEstimator) observe(v float64) {
 	e.publish()
 	e.mu.Unlock()
 }
+
+// relax adds one pseudo-observation at the seed: the Router calls it for a
+// backend it has stopped trying, so that estimates poisoned by a stall
+// (nothing new can correct them while the backend is skipped) drift back
+// toward the prior, a step per call, until the backend is tried again and
+// real observations take over. Forgetting stale evidence this way is the
+// same forward decay as observe's, with the prior as the only evidence.
+func (e *quantileEstimator) relax() { e.observe(e.seed) }
 
 // publish recomputes the cached quantiles; e.mu must be held (or e unshared).
 // qs must be ascending.

@@ -61,7 +61,22 @@ type RouterOptions struct {
 	BreakerFailures    int
 	BreakerCooldown    time.Duration
 	BreakerMaxCooldown time.Duration
+
+	// RelaxInterval: a backend skipped because it was predicted too slow,
+	// and neither tried nor relaxed for this long, has its estimates moved
+	// one step back toward their seeds (Info.Expected*) on the next skip.
+	// Without it a backend whose estimates one stalled stream poisoned is
+	// never tried again, so they never recover (issue 9's soak found
+	// this). With the default estimator decay a single outlier stops
+	// blocking after about ten steps. Default DefaultRelaxInterval;
+	// negative values are invalid.
+	RelaxInterval time.Duration
 }
+
+// DefaultRelaxInterval is RouterOptions.RelaxInterval's default: a
+// backend that was poisoned by one stalled stream is tried again within
+// about 20 s of requests that skip it.
+const DefaultRelaxInterval = 2 * time.Second
 
 // BackendStats is a snapshot of what the Router knows about one backend.
 type BackendStats struct {
@@ -82,6 +97,7 @@ type BackendStats struct {
 	Errors         uint64 // attempts that failed: error, malformed or empty output
 	Timeouts       uint64 // attempts cut off by the deadline
 	Skips          uint64 // requests where it was not tried: predicted not to fit
+	Relaxed        uint64 // steps its estimates took back toward their seeds while it was skipped (RouterOptions.RelaxInterval)
 	FloorFallbacks uint64 // requests where it was tried first and the floor answered
 	InFlight       int64  // attempts running now, including abandoned ones not yet returned
 
@@ -100,15 +116,16 @@ type BackendStats struct {
 // cancelled and its sink is disconnected; its goroutine ends when the
 // backend's Generate returns, so every Model must honour ctx (see Model).
 type Router struct {
-	floor    Model
-	floorInf Info
-	floorSt  *backend
-	backends []*backend // Quality descending
-	reserve  time.Duration
-	cache    *ResponseCache
-	iP50     int // indices into the estimators' quantiles
-	iP90     int
-	iFit     int
+	floor      Model
+	floorInf   Info
+	floorSt    *backend
+	backends   []*backend // Quality descending
+	reserve    time.Duration
+	cache      *ResponseCache
+	iP50       int // indices into the estimators' quantiles
+	iP90       int
+	iFit       int
+	relaxEvery time.Duration // RouterOptions.RelaxInterval
 }
 
 type backend struct {
@@ -120,6 +137,9 @@ type backend struct {
 	calls, errors, timeouts, skips, floorFallbacks, rejects atomic.Uint64
 	inFlight                                                atomic.Int64
 	breaker                                                 *breaker
+	// lastSeen is when the backend was last tried or relaxed (Unix ns).
+	lastSeen atomic.Int64
+	relaxed  atomic.Uint64 // relax steps taken (BackendStats.Relaxed)
 }
 
 // NewRouter returns a Router over backends with floor as the last resort.
@@ -143,6 +163,12 @@ func NewRouter(floor Model, backends []Model, opts RouterOptions) (*Router, erro
 	if !(opts.FitQuantile > 0 && opts.FitQuantile < 1) {
 		return nil, fmt.Errorf("inference: NewRouter: RouterOptions.FitQuantile is %v; it must be in (0, 1)", opts.FitQuantile)
 	}
+	switch {
+	case opts.RelaxInterval < 0:
+		return nil, fmt.Errorf("inference: NewRouter: RouterOptions.RelaxInterval is %v; it must not be negative", opts.RelaxInterval)
+	case opts.RelaxInterval == 0:
+		opts.RelaxInterval = DefaultRelaxInterval
+	}
 	if opts.BreakerFailures < 0 || opts.BreakerCooldown < 0 || opts.BreakerMaxCooldown < 0 {
 		return nil, fmt.Errorf("inference: NewRouter: breaker options (%d failures, cooldown %v, max %v) must not be negative",
 			opts.BreakerFailures, opts.BreakerCooldown, opts.BreakerMaxCooldown)
@@ -160,13 +186,14 @@ func NewRouter(floor Model, backends []Model, opts RouterOptions) (*Router, erro
 	slices.Sort(qs)
 	qs = slices.Compact(qs)
 	r := &Router{
-		floor:    floor,
-		floorInf: floor.Info(),
-		reserve:  opts.FloorReserve,
-		cache:    opts.Cache,
-		iP50:     slices.Index(qs, 0.5),
-		iP90:     slices.Index(qs, 0.9),
-		iFit:     slices.Index(qs, opts.FitQuantile),
+		floor:      floor,
+		floorInf:   floor.Info(),
+		reserve:    opts.FloorReserve,
+		cache:      opts.Cache,
+		iP50:       slices.Index(qs, 0.5),
+		iP90:       slices.Index(qs, 0.9),
+		iFit:       slices.Index(qs, opts.FitQuantile),
+		relaxEvery: opts.RelaxInterval,
 	}
 	r.floorSt = newBackend(floor, r.floorInf, qs)
 	seen := map[string]bool{r.floorInf.Name: true}
@@ -192,12 +219,14 @@ func newBackend(m Model, inf Info, qs []float64) *backend {
 	if inf.ExpectedTokensPerSecond > 0 {
 		perTok = float64(time.Second) / inf.ExpectedTokensPerSecond
 	}
-	return &backend{
+	b := &backend{
 		m:    m,
 		info: inf,
 		ttft: newQuantileEstimator(float64(inf.ExpectedTTFT), qs...),
 		tok:  newQuantileEstimator(perTok, qs...),
 	}
+	b.lastSeen.Store(time.Now().UnixNano())
+	return b
 }
 
 // Backends describes the backends in the order the Router prefers them,
@@ -233,6 +262,7 @@ func (r *Router) stats(b *backend) BackendStats {
 		Errors:         b.errors.Load(),
 		Timeouts:       b.timeouts.Load(),
 		Skips:          b.skips.Load(),
+		Relaxed:        b.relaxed.Load(),
 		FloorFallbacks: b.floorFallbacks.Load(),
 		InFlight:       b.inFlight.Load(),
 		Rejects:        b.rejects.Load(),
@@ -245,6 +275,20 @@ func (r *Router) stats(b *backend) BackendStats {
 		st.TokensPerSecond = float64(time.Second) / perTok
 	}
 	return st
+}
+
+// relax moves a skipped backend's estimates one step toward their seeds
+// when it has been neither tried nor relaxed for RelaxInterval (see
+// RouterOptions.RelaxInterval). Concurrent skips relax it once.
+func (r *Router) relax(b *backend) {
+	now := time.Now().UnixNano()
+	last := b.lastSeen.Load()
+	if now-last < int64(r.relaxEvery) || !b.lastSeen.CompareAndSwap(last, now) {
+		return
+	}
+	b.ttft.relax()
+	b.tok.relax()
+	b.relaxed.Add(1)
 }
 
 // predict returns the predicted completion time of req on b.
@@ -346,6 +390,7 @@ func (r *Router) Generate(ctx context.Context, req *Request, sink Sink) (Result,
 		}
 		if r.predict(b, req) > remaining {
 			b.skips.Add(1)
+			r.relax(b)
 			continue
 		}
 		if !b.admit(time.Now()) {
@@ -446,6 +491,7 @@ func (r *Router) attempt(ctx context.Context, b *backend, deadline time.Time, re
 	actx, cancel := context.WithDeadline(ctx, deadline)
 	a := &attempt{sink: sink, cancel: cancel, start: time.Now(), done: make(chan struct{})}
 	b.calls.Add(1) // admit has counted it in flight
+	b.lastSeen.Store(a.start.UnixNano())
 	go func() {
 		defer close(a.done)
 		defer b.inFlight.Add(-1)
