@@ -171,6 +171,19 @@ func (t *Tracker) log(playerID string) (map[string]*Entry, error) {
 	if l, ok := t.logs[playerID]; ok {
 		return l, nil
 	}
+	l, err := t.stored(playerID)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range l {
+		slim(e)
+	}
+	t.logs[playerID] = l
+	return l, nil
+}
+
+// stored reads the player's whole log from the store.
+func (t *Tracker) stored(playerID string) (map[string]*Entry, error) {
 	recs, err := t.st.QuestLog(playerID)
 	if err != nil {
 		return nil, err
@@ -184,8 +197,19 @@ func (t *Tracker) log(playerID string) (map[string]*Entry, error) {
 		l[r.QuestID] = &Entry{Quest: q, State: State(r.State), Objective: r.Objective, Progress: r.Progress,
 			AcceptedAt: unixTime(r.AcceptedAt), UpdatedAt: unixTime(r.UpdatedAt), Deadline: unixTime(r.Deadline), Reason: r.Reason}
 	}
-	t.logs[playerID] = l
 	return l, nil
+}
+
+// slim drops what a finished entry no longer needs in RAM: its quest's
+// text, objectives and rewards (kilobytes; a long session finishes
+// thousands of quests) are read back from the store by Log. Only the id
+// and the state stay, which is all prerequisites and "already accepted"
+// checks read. Active entries are left whole.
+func slim(e *Entry) {
+	if e.State != Active {
+		e.Quest = Quest{ID: e.Quest.ID}
+		e.Progress = nil
+	}
 }
 
 func unixTime(ns int64) time.Time {
@@ -284,6 +308,7 @@ func (t *Tracker) finish(playerID string, e *Entry, s State, reason string, now 
 	if s == Completed {
 		u.Reward = e.Quest.Reward
 	}
+	slim(e)
 	return u, nil
 }
 
@@ -497,11 +522,16 @@ func (t *Tracker) Expire(now time.Time) ([]Update, error) {
 	return out, nil
 }
 
-// Log returns the player's quest log, ordered by quest id.
+// Log returns the player's quest log, ordered by quest id, read whole from
+// the store (finished entries are kept slim in RAM: see slim). It also
+// loads the log into RAM, so Expire sees the player's timed quests.
 func (t *Tracker) Log(playerID string) ([]Entry, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	l, err := t.log(playerID)
+	if _, err := t.log(playerID); err != nil {
+		return nil, err
+	}
+	l, err := t.stored(playerID)
 	if err != nil {
 		return nil, err
 	}

@@ -81,6 +81,17 @@ func TestTrackerCompletesQuestsAndPersistsLogs(t *testing.T) {
 	if completed < 20 {
 		t.Fatalf("only %d distinct quests completed", completed)
 	}
+	// Finished entries are kept slim in RAM (a long session finishes
+	// thousands); Log still returns them whole, from the store.
+	whole, err := tr.Log("aria")
+	if err != nil || len(whole) != completed {
+		t.Fatalf("log: %d entries, %v; want %d", len(whole), err, completed)
+	}
+	for _, e := range whole {
+		if e.State != quest.Completed || e.Quest.Title == "" || len(e.Progress) != len(e.Quest.Objectives) {
+			t.Fatalf("entry before restart: %+v", e)
+		}
+	}
 	st.Close()
 
 	// After a restart the log is read back from Badger.

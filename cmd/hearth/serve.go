@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"time"
 
@@ -33,11 +35,20 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	connRate := fs.Float64("conn-rate", defLimits.Conn.PerSecond, "frames per second per connection, burst twice that (0 = no limit)")
 	playerRate := fs.Float64("player-rate", defLimits.Player.PerSecond, "frames per second per player across its connections, burst twice that (0 = no limit)")
 	maxInFlight := fs.Int("max-in-flight", defLimits.MaxInFlight, "talk/bark/quest.request waiting for an answer per connection (0 = no cap)")
+	pprofAddr := fs.String("pprof", "", "serve Go's profiler (net/http/pprof: heap, goroutines, CPU) on this separate address, e.g. 127.0.0.1:6060;\n"+
+		"loopback only: the profiles show memory contents (default: off)")
 	if err := sf.parse(fs, args); err != nil {
 		return err
 	}
 	if *sendQueue < 0 {
 		return fmt.Errorf("-send-queue %d: must be 0 (default) or positive", *sendQueue)
+	}
+	if *pprofAddr != "" {
+		stop, err := servePprof(*pprofAddr)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	// Listen first: a taken port fails before any lore is ingested.
 	ln, err := net.Listen("tcp", *addr)
@@ -102,4 +113,30 @@ func serve(ctx context.Context, st *middleware.Stack, srv *server.Server, ln net
 		return nil
 	}
 	return err
+}
+
+// servePprof serves net/http/pprof on addr, which must be a loopback
+// address: heap profiles hold memory contents (players' lines, keys in
+// flight). It returns a function that stops it.
+func servePprof(addr string) (stop func(), err error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("-pprof %q: want host:port, e.g. 127.0.0.1:6060", addr)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, fmt.Errorf("-pprof %q: must be a loopback address (127.0.0.1, ::1 or localhost): profiles expose memory contents", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("-pprof %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go hs.Serve(ln)
+	return func() { hs.Close() }, nil
 }
