@@ -51,7 +51,7 @@ func openModel(spec string, logger *slog.Logger) (*embedded.Engine, error) {
 // API (/v1/models, /v1/chat/completions, /v1/embeddings) until ctx ends:
 // `hearth serve -openai`. Engine teams and tests use it as a real local
 // model server.
-func serveOpenAI(ctx context.Context, spec string, ln net.Listener, stdout, stderr io.Writer, logger *slog.Logger) error {
+func serveOpenAI(ctx context.Context, spec string, ln net.Listener, stdout, stderr io.Writer, logger *slog.Logger, auth func(*http.Request) error) error {
 	if spec == "off" {
 		return errors.New("-openai needs a model: -model shipped or a GGUF file")
 	}
@@ -60,7 +60,7 @@ func serveOpenAI(ctx context.Context, spec string, ln net.Listener, stdout, stde
 		return err
 	}
 	defer eng.Close()
-	oa, err := openaiserve.New(eng, openaiserve.Options{ModelID: "hearth-embedded", Embedder: eng, Logger: logger})
+	oa, err := openaiserve.New(eng, openaiserve.Options{ModelID: "hearth-embedded", Embedder: eng, Logger: logger, Authenticate: auth})
 	if err != nil {
 		return err
 	}

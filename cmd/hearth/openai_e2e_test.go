@@ -2,8 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	sdk "github.com/openai/openai-go/v3"
@@ -11,6 +15,7 @@ import (
 	"github.com/openai/openai-go/v3/shared"
 
 	"github.com/hearth-ai/hearth/inference/embedded/constrain"
+	"github.com/hearth-ai/hearth/middleware/server"
 	"github.com/hearth-ai/hearth/npc/corpus"
 )
 
@@ -81,5 +86,40 @@ func TestServeOpenAIWithTheOfficialClient(t *testing.T) {
 		if err := compiled.Validate([]byte(res.Choices[0].Message.Content)); err != nil {
 			t.Fatalf("seed %d: %q does not validate: %v", seed, res.Choices[0].Message.Content, err)
 		}
+	}
+}
+
+// `hearth serve -openai -auth-keys` takes the WebSocket server's API keys:
+// the official client without a key, or with a wrong one, gets 401
+// invalid_api_key; with a key from the file it is served. Flags of the
+// WebSocket server that have nothing to act on are refused.
+func TestServeOpenAIWithAPIKeys(t *testing.T) {
+	key, rec, err := server.NewAPIKey("engine", server.RoleClient, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := filepath.Join(t.TempDir(), "keys.json")
+	b, _ := json.Marshal(map[string]any{"keys": []server.APIKeyRecord{rec}})
+	if err := os.WriteFile(keys, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, m := startProcUntil(t, exec.Command(hearthBin, "serve", "-openai", "-auth-keys", keys, "-addr", "127.0.0.1:0", "-log", "warn"), openAILine)
+	ctx := t.Context()
+	for _, bad := range []string{"none", key + "x"} {
+		c := sdk.NewClient(option.WithBaseURL(m[1]), option.WithAPIKey(bad), option.WithMaxRetries(0))
+		_, err := c.Models.List(ctx)
+		var e *sdk.Error
+		if !errors.As(err, &e) || e.StatusCode != 401 || e.Code != "invalid_api_key" {
+			t.Fatalf("key %q: %v, want 401 invalid_api_key", bad, err)
+		}
+	}
+	c := sdk.NewClient(option.WithBaseURL(m[1]), option.WithAPIKey(key), option.WithMaxRetries(0))
+	if models, err := c.Models.List(ctx); err != nil || len(models.Data) != 1 {
+		t.Fatalf("with the key: %+v, %v", models, err)
+	}
+
+	out, err := exec.Command(hearthBin, "serve", "-openai", "-audit-log", filepath.Join(t.TempDir(), "a.jsonl"), "-conn-rate", "5", "-addr", "127.0.0.1:0").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "-audit-log, -conn-rate: not used with -openai") {
+		t.Fatalf("-openai with WebSocket-only flags: %v\n%s", err, out)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/hearth-ai/hearth/inference"
@@ -35,6 +36,8 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	connRate := fs.Float64("conn-rate", defLimits.Conn.PerSecond, "frames per second per connection, burst twice that (0 = no limit)")
 	playerRate := fs.Float64("player-rate", defLimits.Player.PerSecond, "frames per second per player across its connections, burst twice that (0 = no limit)")
 	maxInFlight := fs.Int("max-in-flight", defLimits.MaxInFlight, "talk/bark/quest.request waiting for an answer per connection (0 = no cap)")
+	dailyTokens := fs.Int64("player-daily-tokens", 0, "model tokens (prompt + output) each player may use per UTC day; over it talk and bark get quota_exceeded (0 = no cap)")
+	dailyUSD := fs.Float64("player-daily-usd", 0, "spend in US dollars each player may cause per UTC day, from the backends' prices (0 = no cap)")
 	pprofAddr := fs.String("pprof", "", "serve Go's profiler (net/http/pprof: heap, goroutines, CPU) on this separate address, e.g. 127.0.0.1:6060;\n"+
 		"loopback only: the profiles show memory contents (default: off)")
 	if err := sf.parse(fs, args); err != nil {
@@ -57,18 +60,43 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	}
 	defer ln.Close()
 	if *openAI {
+		// The OpenAI API takes the same credentials (Authorization: Bearer
+		// with an API key or a JWT); the WebSocket server's other settings
+		// have nothing to act on there, so naming one is a mistake, not a
+		// silent no-op.
+		var wsOnly []string
+		fs.Visit(func(f *flag.Flag) {
+			switch f.Name {
+			case "audit-log", "conn-rate", "player-rate", "max-in-flight", "send-queue", "player-daily-tokens", "player-daily-usd", "remote":
+				wsOnly = append(wsOnly, "-"+f.Name)
+			}
+		})
+		if len(wsOnly) > 0 {
+			return fmt.Errorf("%s: not used with -openai, which serves the model alone (API keys and JWTs are: -auth-keys, -jwt-secret-env)", strings.Join(wsOnly, ", "))
+		}
+		sec, err := server.LoadSecurity(server.SecurityConfig{KeysFile: *authKeys, JWTSecretEnv: *jwtSecretEnv}, os.Getenv)
+		if err != nil {
+			return err
+		}
 		logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: sf.level}))
+		var auth func(*http.Request) error
+		if sec.Enabled() {
+			auth = func(r *http.Request) error { _, err := sec.Authenticate(r); return err }
+		} else {
+			logger.Warn("authentication is off: anyone who can reach this address may use the model; use -auth-keys or -jwt-secret-env in production (docs/security.md)")
+		}
 		model := sf.model
 		modelSet := false
 		fs.Visit(func(f *flag.Flag) { modelSet = modelSet || f.Name == "model" })
 		if !modelSet {
 			model = "shipped" // the API serves a model: the shipped one unless told otherwise
 		}
-		return serveOpenAI(ctx, model, ln, stdout, stderr, logger)
+		return serveOpenAI(ctx, model, ln, stdout, stderr, logger, auth)
 	}
 	// Security settings fail before any lore is ingested, like the port.
 	sec, err := server.LoadSecurity(server.SecurityConfig{KeysFile: *authKeys, JWTSecretEnv: *jwtSecretEnv, AuditFile: *auditLog,
-		Limits: server.Limits{Conn: server.Rate{PerSecond: *connRate}, Player: server.Rate{PerSecond: *playerRate}, MaxInFlight: *maxInFlight}},
+		Limits: server.Limits{Conn: server.Rate{PerSecond: *connRate}, Player: server.Rate{PerSecond: *playerRate}, MaxInFlight: *maxInFlight,
+			Daily: server.DailyQuota{Tokens: *dailyTokens, SpendUSD: *dailyUSD}}},
 		os.Getenv)
 	if err != nil {
 		return err
