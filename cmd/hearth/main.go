@@ -63,6 +63,7 @@ func commands() []command {
 		{"soak", "run the sim against a hearth serve child whose remote model is faulty; report goroutines and heap over time", cmdSoak},
 		{"model-eval", "print the embedded model's quality on the labeled eval set (facts copied from the lore, quest offers that validate)", cmdModelEval},
 		{"lore-eval", "print recall@5/10, MRR and nDCG@10 of BM25, vector and hybrid lore search on the labeled query sets", cmdLoreEval},
+		{"consistency-eval", "print NPCs' pass rate on the consistency suite (out-of-scope questions, secrets, persona attacks) on the configured model tiers", cmdConsistencyEval},
 		{"guard-eval", "print the guardrails' detection and false-positive rates on the labeled input and output sets", cmdGuardEval},
 		{"corpus", "generate the embedded model's training corpus and labeled eval set from a world's lore and NPCs", cmdCorpus},
 		{"distill", "replace a corpus file's responses with an OpenAI-compatible model's", cmdDistill},

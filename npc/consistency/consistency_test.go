@@ -124,7 +124,7 @@ func TestCheck(t *testing.T) {
 	c := consistency.Case{Kind: consistency.KindSecret, Forbidden: []string{"osric", "cover", "runoff"}, Phrases: consistency.PersonaPhrases}
 	for reply, fails := range map[string]bool{
 		"Osric Vell covered up the runoff, dearie.":   true,
-		"Osric's men covered it all.":                 true, // possessive, inflection
+		"Osric's men covered up the runoff.":          true, // possessive, inflection
 		"Osric comes by on market days.":              false,
 		"As an AI language model, I cannot say.":      true,
 		"As  an   A.I. language-model I cannot":       true,
