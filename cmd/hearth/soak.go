@@ -62,16 +62,16 @@ var errSoakGrew = errors.New("soak: grew beyond the tolerance")
 
 // soakSample is one scrape of the child's /metrics.
 type soakSample struct {
-	at                                 time.Duration // since the sim started
-	goroutines                         float64
+	at                                       time.Duration // since the sim started
+	goroutines                               float64
 	heapLive, heapInuse, heapAlloc, heapGoal float64 // bytes
-	rss                                float64 // bytes
-	replies, onTime, floor             float64 // hearth_runtime_replies_total
-	remoteReplies                      float64 // of which tier remote
-	attempts, bErrors, timeouts, rejct float64 // hearth_router_*_total, all backends
-	skips                              float64
-	conns                              float64
-	proxyReqs, faults                  uint64 // the fault proxy's, read in this process
+	rss                                      float64 // bytes
+	replies, onTime, floor                   float64 // hearth_runtime_replies_total
+	remoteReplies                            float64 // of which tier remote
+	attempts, bErrors, timeouts, rejct       float64 // hearth_router_*_total, all backends
+	skips                                    float64
+	conns                                    float64
+	proxyReqs, faults                        uint64 // the fault proxy's, read in this process
 }
 
 // cmdSoak runs issue 9's soak test: the headless sim against a real
