@@ -277,6 +277,10 @@ func (r *Router) stats(b *backend) BackendStats {
 	return st
 }
 
+// Caches reports whether the Router has a response cache
+// (RouterOptions.Cache).
+func (r *Router) Caches() bool { return r.cache != nil }
+
 // relax moves a skipped backend's estimates one step toward their seeds
 // when it has been neither tried nor relaxed for RelaxInterval (see
 // RouterOptions.RelaxInterval). Concurrent skips relax it once.

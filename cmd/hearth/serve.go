@@ -114,16 +114,34 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if err != nil {
 		return err
 	}
-	return serve(ctx, st, srv, ln, stdout)
+	return serve(ctx, st, srv, ln, stdout, logger)
 }
 
 // serve runs srv on ln until ctx ends, then shuts down in order: stop
 // accepting, close connections, stop the runtime, close the store.
-func serve(ctx context.Context, st *middleware.Stack, srv *server.Server, ln net.Listener, stdout io.Writer) error {
+func serve(ctx context.Context, st *middleware.Stack, srv *server.Server, ln net.Listener, stdout io.Writer, logger *slog.Logger) error {
 	h := srv.Start(ln)
 	// Tests and scripts read this line for the address.
 	fmt.Fprintf(stdout, "hearth: serving %d NPCs on %s (tick %g Hz, budget %v)\n",
 		len(st.Roster.Definitions()), h.URL(), st.Runtime.Options().TickRate, st.Runtime.Options().Budget)
+	// With a model above the floor, pre-generate the lines every stranger
+	// shares (greetings, news, barks) while the server is still idle, so
+	// that first lines are the model's and instant (issue 6).
+	pregenCtx, stopPregen := context.WithCancel(ctx)
+	pregenDone := make(chan struct{})
+	go func() {
+		defer close(pregenDone)
+		if len(st.Router.Backends()) < 2 || st.Cache == nil {
+			return
+		}
+		start := time.Now()
+		rep, err := st.Runtime.Pregenerate(pregenCtx, "", middleware.PregenOptions{})
+		if err == nil {
+			logger.Info("pre-generated first lines", "asked", rep.Asked, "cached", rep.Cached, "floor only", rep.Floor,
+				"ms", time.Since(start).Milliseconds())
+		}
+	}()
+	defer func() { stopPregen(); <-pregenDone }()
 	failed := false
 	select {
 	case <-ctx.Done():
