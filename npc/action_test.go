@@ -11,9 +11,7 @@ import (
 	"github.com/hearth-ai/hearth/inference/embedded"
 	"github.com/hearth-ai/hearth/inference/embedded/constrain"
 	"github.com/hearth-ai/hearth/inference/embedded/shipped"
-	"github.com/hearth-ai/hearth/inference/template"
-	"github.com/hearth-ai/hearth/internal/store"
-	"github.com/hearth-ai/hearth/lore"
+	"github.com/hearth-ai/hearth/internal/testworld"
 	"github.com/hearth-ai/hearth/npc"
 	"github.com/hearth-ai/hearth/sim/world"
 )
@@ -251,36 +249,15 @@ func (m *actor) Generate(ctx context.Context, req *inference.Request, sink infer
 
 func actionFixture(t *testing.T, modelActions bool) (*npc.Roster, *actor) {
 	t.Helper()
-	st, err := store.Open(store.DefaultOptions(t.TempDir()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	lib, err := lore.Open(st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := lib.IngestFS(context.Background(), world.Source, world.FS(), "lore"); err != nil {
-		t.Fatal(err)
-	}
 	m := &actor{}
-	router, err := inference.NewRouter(template.New(), []inference.Model{m}, inference.RouterOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defs, err := npc.LoadDefinitions(world.FS(), "npcs")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range defs {
-		if defs[i].ID == "hobb-fairweather" {
-			defs[i].Actions = innDef().Actions
+	roster := demoRoster(t, testworld.Open(t, t.TempDir()), []inference.Model{m}, func(d *npc.Deps, defs []npc.Definition) {
+		d.ModelActions = modelActions
+		for i := range defs {
+			if defs[i].ID == "hobb-fairweather" {
+				defs[i].Actions = innDef().Actions
+			}
 		}
-	}
-	roster, err := npc.NewRoster(defs, npc.Deps{Lore: lib, Store: st, Router: router, ModelActions: modelActions})
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	return roster, m
 }
 
@@ -442,30 +419,7 @@ func TestShippedModelAnswersTheActionSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.Close() })
-	st, err := store.Open(store.DefaultOptions(t.TempDir()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	lib, err := lore.Open(st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := lib.IngestFS(context.Background(), world.Source, world.FS(), "lore"); err != nil {
-		t.Fatal(err)
-	}
-	router, err := inference.NewRouter(template.New(), []inference.Model{e}, inference.RouterOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defs, err := npc.LoadDefinitions(world.FS(), "npcs")
-	if err != nil {
-		t.Fatal(err)
-	}
-	roster, err := npc.NewRoster(defs, npc.Deps{Lore: lib, Store: st, Router: router, ModelActions: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	roster := demoRoster(t, testworld.Open(t, t.TempDir()), []inference.Model{e}, func(d *npc.Deps, _ []npc.Definition) { d.ModelActions = true })
 	hobb, _ := roster.Get("hobb-fairweather")
 	hobb.ReportWorld(innWorld())
 	for seed := range uint64(4) {

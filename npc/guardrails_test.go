@@ -11,10 +11,10 @@ import (
 	"github.com/hearth-ai/hearth/inference"
 	"github.com/hearth-ai/hearth/inference/template"
 	"github.com/hearth-ai/hearth/internal/store"
+	"github.com/hearth-ai/hearth/internal/testworld"
 	"github.com/hearth-ai/hearth/lore"
 	"github.com/hearth-ai/hearth/npc"
 	"github.com/hearth-ai/hearth/npc/guard"
-	"github.com/hearth-ai/hearth/sim/world"
 )
 
 // scripted is a model that streams a fixed reply word by word and counts
@@ -65,32 +65,10 @@ func (s *stream) sink(d inference.Delta) {
 
 func guardFixture(t *testing.T, g npc.Guardrails) (*npc.Roster, *scripted, *store.Store) {
 	t.Helper()
-	st, err := store.Open(store.DefaultOptions(""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	lib, err := lore.Open(st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := lib.IngestFS(context.Background(), world.Source, world.FS(), "lore"); err != nil {
-		t.Fatal(err)
-	}
+	w := testworld.Open(t, "")
 	m := &scripted{}
-	router, err := inference.NewRouter(template.New(), []inference.Model{m}, inference.RouterOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defs, err := npc.LoadDefinitions(world.FS(), "npcs")
-	if err != nil {
-		t.Fatal(err)
-	}
-	roster, err := npc.NewRoster(defs, npc.Deps{Lore: lib, Store: st, Router: router, Guard: g})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return roster, m, st
+	roster := demoRoster(t, w, []inference.Model{m}, func(d *npc.Deps, _ []npc.Definition) { d.Guard = g })
+	return roster, m, w.Store
 }
 
 func respond(t *testing.T, r *npc.Roster, id, text string, seed uint64) (npc.Reply, *stream) {

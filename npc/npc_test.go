@@ -3,6 +3,7 @@ package npc_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -11,9 +12,9 @@ import (
 	"github.com/hearth-ai/hearth/inference"
 	"github.com/hearth-ai/hearth/inference/template"
 	"github.com/hearth-ai/hearth/internal/store"
+	"github.com/hearth-ai/hearth/internal/testworld"
 	"github.com/hearth-ai/hearth/lore"
 	"github.com/hearth-ai/hearth/npc"
-	"github.com/hearth-ai/hearth/sim/world"
 )
 
 func TestParseDefinitionErrorsNameFileAndLine(t *testing.T) {
@@ -69,31 +70,29 @@ type fixture struct {
 
 func newFixture(t testing.TB, dir string) *fixture {
 	t.Helper()
-	st, err := store.Open(store.DefaultOptions(dir))
+	w := testworld.Open(t, dir)
+	return &fixture{w.Store, w.Lore, demoRoster(t, w, nil, nil)}
+}
+
+// demoRoster builds the demo world's roster over w with a router on
+// models (above the template floor); adjust, when set, edits the Deps and
+// the definitions first.
+func demoRoster(t testing.TB, w *testworld.World, models []inference.Model, adjust func(*npc.Deps, []npc.Definition)) *npc.Roster {
+	t.Helper()
+	router, err := inference.NewRouter(template.New(), models, inference.RouterOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
-	lib, err := lore.Open(st, nil)
+	deps := npc.Deps{Lore: w.Lore, Store: w.Store, Router: router}
+	defs := slices.Clone(w.NPCs)
+	if adjust != nil {
+		adjust(&deps, defs)
+	}
+	roster, err := npc.NewRoster(defs, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := lib.IngestFS(context.Background(), world.Source, world.FS(), "lore"); err != nil {
-		t.Fatal(err)
-	}
-	router, err := inference.NewRouter(template.New(), nil, inference.RouterOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defs, err := npc.LoadDefinitions(world.FS(), "npcs")
-	if err != nil {
-		t.Fatal(err)
-	}
-	roster, err := npc.NewRoster(defs, npc.Deps{Lore: lib, Store: st, Router: router})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &fixture{st, lib, roster}
+	return roster
 }
 
 func TestUnknownNPCNamesTheKnownOnes(t *testing.T) {

@@ -16,10 +16,10 @@ import (
 	"github.com/hearth-ai/hearth/inference"
 	"github.com/hearth-ai/hearth/inference/template"
 	"github.com/hearth-ai/hearth/internal/store"
+	"github.com/hearth-ai/hearth/internal/testworld"
 	"github.com/hearth-ai/hearth/lore"
 	"github.com/hearth-ai/hearth/npc"
 	"github.com/hearth-ai/hearth/npc/consistency"
-	"github.com/hearth-ai/hearth/sim/world"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/cases.jsonl from the demo world")
@@ -36,27 +36,12 @@ type demo struct {
 
 func openDemo(t *testing.T) *demo {
 	t.Helper()
-	st, err := store.Open(store.DefaultOptions(""))
+	w := testworld.Open(t, "")
+	chunks, err := w.Lore.Chunks()
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
-	lib, err := lore.Open(st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := lib.IngestFS(context.Background(), world.Source, world.FS(), "lore"); err != nil {
-		t.Fatal(err)
-	}
-	chunks, err := lib.Chunks()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defs, err := npc.LoadDefinitions(world.FS(), "npcs")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &demo{st, lib, chunks, defs}
+	return &demo{w.Store, w.Lore, chunks, w.NPCs}
 }
 
 func (d *demo) roster(t *testing.T, g npc.Guardrails, models ...inference.Model) *npc.Roster {
