@@ -11,6 +11,7 @@ package openai
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 
 	sdk "github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/shared"
 
 	"github.com/hearth-ai/hearth/inference"
 )
@@ -119,6 +121,18 @@ func (b *Backend) Generate(ctx context.Context, req *inference.Request, sink inf
 	}
 	if len(req.Stop) > 0 {
 		params.Stop = sdk.ChatCompletionNewParamsStopUnion{OfStringArray: req.Stop}
+	}
+	if len(req.ResponseSchema) > 0 {
+		// The schema as the json_schema response format: llama.cpp, vLLM
+		// and SGLang turn it into a grammar, hosted providers into
+		// structured output. Not strict: OpenAI's strict mode demands
+		// every property be required, which Hearth's schemas do not.
+		var schema map[string]any
+		if err := json.Unmarshal(req.ResponseSchema, &schema); err != nil {
+			return inference.Result{}, fmt.Errorf("openai %s: Request.ResponseSchema is not a JSON object: %w", b.cfg.Name, err)
+		}
+		params.ResponseFormat = sdk.ChatCompletionNewParamsResponseFormatUnion{OfJSONSchema: &shared.ResponseFormatJSONSchemaParam{
+			JSONSchema: shared.ResponseFormatJSONSchemaJSONSchemaParam{Name: "reply", Schema: schema, Strict: sdk.Bool(false)}}}
 	}
 	stream := b.client.Chat.Completions.NewStreaming(ctx, params)
 	defer stream.Close()
