@@ -58,6 +58,11 @@ type StackConfig struct {
 	// answers within 2 s. It costs one model call per memory written
 	// (every turn), off the reply's path.
 	ModelImportance bool
+	// ModelActions asks the models for actions as structured output
+	// (npc.Deps.ModelActions: a {say, actions} JSON schema) for NPCs that
+	// may do more than end a conversation. Off by default: the shipped
+	// embedded model was not trained for it; rules still propose actions.
+	ModelActions bool
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -143,7 +148,7 @@ func OpenStack(ctx context.Context, cfg StackConfig) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	deps := npc.Deps{Lore: s.Lore, Store: s.Store, Router: s.Router, Logger: cfg.Logger}
+	deps := npc.Deps{Lore: s.Lore, Store: s.Store, Router: s.Router, Logger: cfg.Logger, ModelActions: cfg.ModelActions}
 	if cfg.ModelImportance {
 		deps.Memory.Rater = npc.ModelRater{Model: s.Router}
 	}

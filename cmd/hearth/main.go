@@ -149,6 +149,8 @@ type stackFlags struct {
 	gcPct    int
 	noCache  bool
 	bm25Only bool
+	// modelImportance and modelActions: see middleware.StackConfig.
+	modelImportance, modelActions bool
 	// model is the embedded neural tier: "shipped" (the model built into
 	// the binary), "off", or a GGUF file path. See registerModel.
 	model string
@@ -249,6 +251,8 @@ func (f *stackFlags) register(fs *flag.FlagSet, defaultData string) {
 	fs.Uint64Var(&f.seed, "seed", 1, "seed for reproducible replies")
 	fs.StringVar(&f.logLevel, "log", "info", "log level: debug, info, warn, error")
 	fs.BoolVar(&f.noCache, "no-cache", false, "turn the exact response cache off (every request is generated)")
+	fs.BoolVar(&f.modelImportance, "model-importance", false, "rate each memory's importance with the best model in 2 s (Park et al.'s prompt), not the keyword heuristic: one model call per memory")
+	fs.BoolVar(&f.modelActions, "model-actions", false, "ask the models for NPC actions as structured output ({say, actions} JSON); rules propose them otherwise")
 	fs.BoolVar(&f.bm25Only, "bm25-only", false, "lore search by BM25 alone: no embedded LSA embedder, no vector half of hybrid search")
 	fs.IntVar(&f.gcPct, "gc-percent", 400, "garbage collector target percentage (GOGC; the GOGC environment variable wins when set).\n"+
 		"Fewer collections keep tail latency inside the budget on small machines (docs/benchmarks.md)")
@@ -338,10 +342,12 @@ func (f *stackFlags) open(ctx context.Context, stderr io.Writer) (*middleware.St
 	}
 	st, err := middleware.OpenStack(ctx, middleware.StackConfig{
 		DataDir: f.data, World: w, WorldSource: src, ExtraLore: f.lore, Logger: logger,
-		Runtime:       middleware.Options{TickRate: f.tickHz, Budget: f.budget, Workers: workers, Seed: f.seed},
-		NoCache:       f.noCache,
-		NoLoreVectors: f.bm25Only,
-		Backends:      backends,
+		Runtime:         middleware.Options{TickRate: f.tickHz, Budget: f.budget, Workers: workers, Seed: f.seed},
+		NoCache:         f.noCache,
+		NoLoreVectors:   f.bm25Only,
+		ModelImportance: f.modelImportance,
+		ModelActions:    f.modelActions,
+		Backends:        backends,
 	})
 	return st, logger, err
 }
