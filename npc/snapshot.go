@@ -13,9 +13,11 @@ import (
 	"github.com/hearth-ai/hearth/internal/store"
 )
 
-// SnapshotVersion is the version of the memory snapshot format that
-// ExportMemory writes and ImportMemory reads.
-const SnapshotVersion = 1
+// SnapshotVersion is the version of the snapshot format that ExportMemory
+// writes. Version 2 added the NPC's relationships and mood; ImportMemory
+// reads versions 1 (memories only: the NPC's relationships are then
+// cleared) and 2.
+const SnapshotVersion = 2
 
 // snapshotMagic opens every snapshot, so that another msgpack document is
 // told from a snapshot.
@@ -43,6 +45,9 @@ type snapshot struct {
 	ExportedAt int64                  `msgpack:"exported_at"` // wall clock, Unix ns
 	Meta       store.StreamMetaRecord `msgpack:"meta"`
 	Memories   []store.MemoryRecord   `msgpack:"memories"` // in store key order
+	// Relationships (by other id) and Mood: version 2.
+	Relationships map[string]store.RelationshipRecord `msgpack:"relationships,omitempty"`
+	Mood          *store.MoodRecord                   `msgpack:"mood,omitempty"`
 }
 
 // ExportMemory writes the NPC's memory stream (every player's memories,
@@ -58,8 +63,18 @@ func (a *Agent) ExportMemory(w io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("npc %q: export memory: %w", a.def.ID, err)
 	}
+	rels, err := st.Relationships(a.def.ID)
+	if err != nil {
+		return fmt.Errorf("npc %q: export memory: %w", a.def.ID, err)
+	}
 	s := snapshot{Magic: snapshotMagic, Version: SnapshotVersion, NPCID: a.def.ID,
-		ExportedAt: time.Now().UnixNano(), Meta: meta, Memories: make([]store.MemoryRecord, len(recs))}
+		ExportedAt: time.Now().UnixNano(), Meta: meta, Memories: make([]store.MemoryRecord, len(recs)), Relationships: rels}
+	switch mood, err := st.Mood(a.def.ID); {
+	case err == nil:
+		s.Mood = &mood
+	case !errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("npc %q: export memory: %w", a.def.ID, err)
+	}
 	for i, r := range recs {
 		s.Memories[i] = r.Rec
 	}
@@ -106,6 +121,15 @@ func (a *Agent) ImportMemory(r io.Reader) error {
 	c.mu.Lock()
 	c.loaded, c.buckets, c.count, c.since = false, map[string][]memory{}, 0, 0
 	c.mu.Unlock()
+	f := a.feel
+	f.writeMu.Lock()
+	defer f.writeMu.Unlock()
+	if err := f.st.ResetRelationships(a.def.ID, s.Relationships, s.Mood); err != nil {
+		return fmt.Errorf("npc %q: import memory: relationships: %w", a.def.ID, err)
+	}
+	f.mu.Lock()
+	f.pairs, f.moodLoaded = map[string]store.RelationshipRecord{}, false
+	f.mu.Unlock()
 	return nil
 }
 
@@ -130,7 +154,7 @@ func readSnapshot(r io.Reader) (*snapshot, error) {
 	if s.Magic != snapshotMagic {
 		return nil, fmt.Errorf("%w: not a Hearth NPC memory snapshot (magic %q)", ErrCorruptSnapshot, s.Magic)
 	}
-	if s.Version != SnapshotVersion {
+	if s.Version < 1 || s.Version > SnapshotVersion {
 		return nil, fmt.Errorf("%w: version %d; this build reads version %d", ErrSnapshotVersion, s.Version, SnapshotVersion)
 	}
 	for i, m := range s.Memories {

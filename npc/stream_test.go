@@ -412,6 +412,13 @@ func TestSnapshotRoundTripAndCorruptInput(t *testing.T) {
 	if err := a.Observe(Observation{Text: "Wolves were seen by the mill.", GameTime: start}); err != nil {
 		t.Fatal(err)
 	}
+	// Feelings travel in the snapshot too (version 2).
+	if _, err := a.Witness(Deed{Kind: DeedGift, Actor: "p1", ActorName: "Aria", GameTime: start}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Witness(Deed{Kind: DeedThreat, Actor: "bram", GameTime: start}); err != nil {
+		t.Fatal(err)
+	}
 	var snap bytes.Buffer
 	if err := a.ExportMemory(&snap); err != nil {
 		t.Fatal(err)
@@ -432,6 +439,18 @@ func TestSnapshotRoundTripAndCorruptInput(t *testing.T) {
 		if x, y := texts(a.Recall("p1", q, now, 4)), texts(b.Recall("p1", q, now, 4)); !slices.Equal(x, y) {
 			t.Fatalf("after import, recall(%q) = %q, want %q", q, y, x)
 		}
+	}
+	for _, other := range []string{"p1", "bram"} {
+		x, err1 := a.Relationship(other)
+		y, err2 := b.Relationship(other)
+		if err1 != nil || err2 != nil || x != y || x == (Relationship{}) {
+			t.Fatalf("after import, relationship with %s = %+v (%v), want %+v (%v)", other, y, err2, x, err1)
+		}
+	}
+	x, err1 := a.Mood(now)
+	y, err2 := b.Mood(now)
+	if err1 != nil || err2 != nil || x != y {
+		t.Fatalf("after import, mood %+v (%v), want %+v (%v)", y, err2, x, err1)
 	}
 
 	// Another NPC's snapshot is refused.
@@ -472,8 +491,8 @@ func TestSnapshotRoundTripAndCorruptInput(t *testing.T) {
 		}
 	}
 	// A refused import changed nothing.
-	if got := texts(b.Recall("p1", "wolves", now, 20)); len(got) != len(benchFacts)+1 {
-		t.Fatalf("after refused imports: %d memories", len(got))
+	if got, want := texts(b.Recall("p1", "wolves", now, 20)), texts(a.Recall("p1", "wolves", now, 20)); len(got) != len(want) {
+		t.Fatalf("after refused imports: %d memories, want the %d imported", len(got), len(want))
 	}
 }
 

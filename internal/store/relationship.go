@@ -113,3 +113,38 @@ func (s *Store) Mood(npcID string) (MoodRecord, error) {
 	}
 	return m, err
 }
+
+// ResetRelationships replaces every relationship of npcID with rels and
+// its mood with mood (nil: no stored mood, the NPC's baseline), in one
+// transaction: an NPC snapshot's import. Errors wrap ErrWriteFailed;
+// nothing changes then.
+func (s *Store) ResetRelationships(npcID string, rels map[string]RelationshipRecord, mood *MoodRecord) error {
+	if npcID == "" {
+		return errors.New("store: reset relationships: npc id is required")
+	}
+	old, err := s.Relationships(npcID)
+	if err != nil {
+		return err
+	}
+	return s.update(func(txn *badger.Txn) error {
+		for other := range old {
+			if _, keep := rels[other]; !keep {
+				if err := txnDelete(txn, s.relKey(npcID, other)); err != nil {
+					return err
+				}
+			}
+		}
+		for other, r := range rels {
+			if other == "" {
+				return errors.New("store: reset relationships: an empty other id")
+			}
+			if err := txnSet(txn, s.relKey(npcID, other), &r); err != nil {
+				return err
+			}
+		}
+		if mood == nil {
+			return txnDelete(txn, s.moodKey(npcID))
+		}
+		return txnSet(txn, s.moodKey(npcID), mood)
+	})
+}
