@@ -320,6 +320,9 @@ func (a *Agent) knownEvents() (map[string]bool, error) {
 	known := make(map[string]bool, len(world))
 	for i := range world {
 		known[originOf(a.def.ID, world[i].rec)] = true
+		for _, o := range world[i].rec.Origins { // what compaction summarised
+			known[o] = true
+		}
 	}
 	return known, nil
 }

@@ -1,7 +1,9 @@
 package npc
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"sync"
@@ -373,6 +375,40 @@ func TestGossipConcurrentMeetingsStoreOnce(t *testing.T) {
 			if n := len(heardOf(t, agent(t, r, id), "The bridge fell at "+end+"'s end.")); n != 1 {
 				t.Errorf("%s holds %d memories of the bridge at %s's end", id, n, end)
 			}
+		}
+	}
+}
+
+// TestGossipNotRetoldAfterCompaction: a rumour an NPC heard and then
+// summarised away (compaction) is still known: meeting the teller again
+// does not tell it twice.
+func TestGossipNotRetoldAfterCompaction(t *testing.T) {
+	r := streamRoster(t, openStore(t), MemoryOptions{Cap: 8}, gossipDefs()...)
+	hobb, wendel := agent(t, r, "hobb"), agent(t, r, "wendel")
+	if err := hobb.Observe(wolvesObservation()); err != nil {
+		t.Fatal(err)
+	}
+	meet(t, hobb, wendel, 1)
+	if n := len(heardOf(t, wendel, wolves)); n != 1 {
+		t.Fatalf("wendel holds %d memories of it", n)
+	}
+	// Weightier news crowds the rumour out of Wendel's stream: compaction
+	// folds the least important memories into summaries.
+	for i := 0; i < 12; i++ {
+		if err := wendel.Observe(Observation{Text: fmt.Sprintf("A barge of copper number %d sank at the ford.", i),
+			GameTime: gossipT0.Add(time.Duration(i) * time.Minute), Importance: 10}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := wendel.Maintain(context.Background(), gossipT0.Add(3*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(heardOf(t, wendel, wolves)); n != 0 {
+		t.Fatalf("the test needs the rumour folded away; wendel still holds %d memories of it", n)
+	}
+	for _, ru := range meet(t, hobb, wendel, 4).Told {
+		if ru.Listener == "wendel" && strings.HasSuffix(ru.Text, wolves) {
+			t.Fatalf("hobb told wendel again what wendel had summarised: %+v", ru)
 		}
 	}
 }

@@ -504,8 +504,17 @@ func summarise(playerID string, mems []*memory) store.MemoryRecord {
 	default:
 		text = fmt.Sprintf("Earlier (%s) I noted %d things, of %s.", span, len(mems), about)
 	}
+	var origins []string
+	if playerID == "" {
+		for _, m := range mems {
+			if m.rec.PlayerID == "" {
+				origins = append(origins, originOf(m.rec.NPCID, m.rec))
+			}
+			origins = append(origins, m.rec.Origins...) // a summary folded again
+		}
+	}
 	return store.MemoryRecord{PlayerID: playerID, PlayerName: name, Kind: KindSummary, Text: text,
-		Importance: imp, GameTime: last}
+		Importance: imp, GameTime: last, Origins: origins}
 }
 
 func nameList0(l []string) string {

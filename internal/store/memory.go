@@ -43,6 +43,10 @@ type MemoryRecord struct {
 	Story  string `msgpack:"st,omitempty"`
 	Teller string `msgpack:"tl,omitempty"`
 	Hops   int    `msgpack:"h,omitempty"`
+	// Origins, on a summary, are the events of the world memories it
+	// folded: the NPC still knows of them, so gossip does not tell it
+	// again what it summarised away.
+	Origins []string `msgpack:"os,omitempty"`
 }
 
 // memSeq breaks ties between memories written in the same nanosecond, so
