@@ -18,7 +18,9 @@ import (
 // schemaSeen records the ResponseSchema each request carries.
 type schemaSeen struct{ last atomic.Pointer[[]byte] }
 
-func (s *schemaSeen) Info() inference.Info { return inference.Info{Name: "seen", Tier: inference.TierLocal} }
+func (s *schemaSeen) Info() inference.Info {
+	return inference.Info{Name: "seen", Tier: inference.TierLocal}
+}
 
 func (s *schemaSeen) Generate(_ context.Context, req *inference.Request, sink inference.Sink) (inference.Result, error) {
 	b := req.ResponseSchema
