@@ -155,6 +155,10 @@ type Result struct {
 	TTFT         time.Duration // time to first token
 	Latency      time.Duration // from Generate's start to the final token
 	FallbackFrom string        // backend that failed or ran out of time, if any
+	// Hedged is set when this reply came from a hedge: a second backend
+	// the Router started because the first was slow to begin
+	// (RouterOptions.MaxHedgeShare); FallbackFrom names the first.
+	Hedged bool
 }
 
 // Delta is a piece of streamed text. When Reset is true the receiver must

@@ -71,7 +71,30 @@ type RouterOptions struct {
 	// blocking after about ten steps. Default DefaultRelaxInterval;
 	// negative values are invalid.
 	RelaxInterval time.Duration
+
+	// MaxHedgeShare caps the share of requests that are hedged: when the
+	// backend tried first has not sent its first token by its expected
+	// time (the 0.9 quantile of its observed time to first token), the
+	// next backend that fits the time left is started beside it, its
+	// answer buffered. The first backend keeps the reply if it answers
+	// by the deadline (it is the better one); the hedge's answer stands
+	// in when it fails or runs out of time, where otherwise there would
+	// be no time left for any tier but the floor. A hedge costs a second call,
+	// so at most this share of requests get one, over time (a token
+	// bucket with a burst of DefaultHedgeBurst). Default
+	// DefaultMaxHedgeShare; must be in [0, 1]; NoHedging turns hedging
+	// off.
+	MaxHedgeShare float64
+	NoHedging     bool
 }
+
+// Hedging defaults (RouterOptions.MaxHedgeShare).
+const (
+	DefaultMaxHedgeShare = 0.1
+	// DefaultHedgeBurst is how many hedges may run back to back before
+	// the share applies: a burst of slow first tokens is hedged whole.
+	DefaultHedgeBurst = 5
+)
 
 // DefaultRelaxInterval is RouterOptions.RelaxInterval's default: a
 // backend that was poisoned by one stalled stream is tried again within
@@ -98,6 +121,8 @@ type BackendStats struct {
 	Timeouts       uint64 // attempts cut off by the deadline
 	Skips          uint64 // requests where it was not tried: predicted not to fit
 	Relaxed        uint64 // steps its estimates took back toward their seeds while it was skipped (RouterOptions.RelaxInterval)
+	Hedged         uint64 // requests where it was slow to start and the next backend was started beside it
+	HedgeWins      uint64 // hedges on this backend that answered first
 	FloorFallbacks uint64 // requests where it was tried first and the floor answered
 	InFlight       int64  // attempts running now, including abandoned ones not yet returned
 
@@ -126,6 +151,12 @@ type Router struct {
 	iP90       int
 	iFit       int
 	relaxEvery time.Duration // RouterOptions.RelaxInterval
+
+	// Hedging: a token bucket of hedges (RouterOptions.MaxHedgeShare).
+	hedgeOn    bool
+	hedgeShare float64
+	hedgeMu    sync.Mutex
+	hedgeCred  float64
 }
 
 type backend struct {
@@ -135,6 +166,7 @@ type backend struct {
 	tok  *quantileEstimator // nanoseconds per token
 
 	calls, errors, timeouts, skips, floorFallbacks, rejects atomic.Uint64
+	hedged, hedgeWins                                       atomic.Uint64
 	inFlight                                                atomic.Int64
 	breaker                                                 *breaker
 	// lastSeen is when the backend was last tried or relaxed (Unix ns).
@@ -169,6 +201,12 @@ func NewRouter(floor Model, backends []Model, opts RouterOptions) (*Router, erro
 	case opts.RelaxInterval == 0:
 		opts.RelaxInterval = DefaultRelaxInterval
 	}
+	switch {
+	case !(opts.MaxHedgeShare >= 0 && opts.MaxHedgeShare <= 1):
+		return nil, fmt.Errorf("inference: NewRouter: RouterOptions.MaxHedgeShare is %v; it must be in [0, 1]", opts.MaxHedgeShare)
+	case opts.MaxHedgeShare == 0:
+		opts.MaxHedgeShare = DefaultMaxHedgeShare
+	}
 	if opts.BreakerFailures < 0 || opts.BreakerCooldown < 0 || opts.BreakerMaxCooldown < 0 {
 		return nil, fmt.Errorf("inference: NewRouter: breaker options (%d failures, cooldown %v, max %v) must not be negative",
 			opts.BreakerFailures, opts.BreakerCooldown, opts.BreakerMaxCooldown)
@@ -194,6 +232,9 @@ func NewRouter(floor Model, backends []Model, opts RouterOptions) (*Router, erro
 		iP90:       slices.Index(qs, 0.9),
 		iFit:       slices.Index(qs, opts.FitQuantile),
 		relaxEvery: opts.RelaxInterval,
+		hedgeOn:    !opts.NoHedging,
+		hedgeShare: opts.MaxHedgeShare,
+		hedgeCred:  DefaultHedgeBurst,
 	}
 	r.floorSt = newBackend(floor, r.floorInf, qs)
 	seen := map[string]bool{r.floorInf.Name: true}
@@ -263,6 +304,8 @@ func (r *Router) stats(b *backend) BackendStats {
 		Timeouts:       b.timeouts.Load(),
 		Skips:          b.skips.Load(),
 		Relaxed:        b.relaxed.Load(),
+		Hedged:         b.hedged.Load(),
+		HedgeWins:      b.hedgeWins.Load(),
 		FloorFallbacks: b.floorFallbacks.Load(),
 		InFlight:       b.inFlight.Load(),
 		Rejects:        b.rejects.Load(),
@@ -383,10 +426,15 @@ func (r *Router) Generate(ctx context.Context, req *Request, sink Sink) (Result,
 		}
 	}
 
+	r.earnHedge()
 	var first *backend // first backend tried
-	for _, b := range r.backends {
+	var hedge *backend // a backend already tried as a hedge
+	for i, b := range r.backends {
 		if ctx.Err() != nil {
 			break
+		}
+		if b == hedge {
+			continue
 		}
 		remaining := time.Until(attemptDeadline)
 		if remaining <= 0 {
@@ -404,20 +452,23 @@ func (r *Router) Generate(ctx context.Context, req *Request, sink Sink) (Result,
 		if first == nil {
 			first = b
 		}
-		res, ok := r.attempt(ctx, b, attemptDeadline, req, sink)
+		res, ok, by, h := r.attemptHedged(ctx, b, r.backends[i+1:], attemptDeadline, req, sink)
+		if h != nil {
+			hedge = h
+		}
 		if ok {
 			if res.Tier == "" {
-				res.Tier = b.info.Tier
+				res.Tier = by.info.Tier
 			}
 			if res.Backend == "" {
-				res.Backend = b.info.Name
+				res.Backend = by.info.Name
 			}
 			res.Floor = false
-			if first != b {
+			if first != by {
 				res.FallbackFrom = first.info.Name
 			}
 			if cacheable {
-				r.cache.Put(req.CacheKey, res, b.info.Quality)
+				r.cache.Put(req.CacheKey, res, by.info.Quality)
 			}
 			return r.finish(res, start), nil
 		}
@@ -488,32 +539,163 @@ func (r *Router) finish(res Result, start time.Time) Result {
 	return res
 }
 
+// earnHedge adds one request's share to the hedge bucket.
+func (r *Router) earnHedge() {
+	if !r.hedgeOn || len(r.backends) < 2 {
+		return
+	}
+	r.hedgeMu.Lock()
+	r.hedgeCred = min(r.hedgeCred+r.hedgeShare, DefaultHedgeBurst)
+	r.hedgeMu.Unlock()
+}
+
+// pickHedge returns the first of rest that fits the time left before
+// deadline and admits an attempt, having taken a hedge from the bucket,
+// or nil (no credit, or no backend fits).
+func (r *Router) pickHedge(rest []*backend, req *Request, deadline time.Time) *backend {
+	r.hedgeMu.Lock()
+	defer r.hedgeMu.Unlock()
+	if r.hedgeCred < 1 {
+		return nil
+	}
+	remaining := time.Until(deadline)
+	for _, h := range rest {
+		if r.predict(h, req) <= remaining && h.admit(time.Now()) {
+			r.hedgeCred--
+			return h
+		}
+	}
+	return nil
+}
+
+// attemptHedged runs b like attempt, hedging it (see
+// RouterOptions.MaxHedgeShare) with the first of rest that fits when b has
+// sent nothing by its expected time to first token. It returns the reply,
+// whether there is one, the backend that gave it, and the hedge backend
+// it started (nil if none), which the caller does not try again. The
+// hedge's text is buffered and reaches sink only if the hedge wins.
+func (r *Router) attemptHedged(ctx context.Context, b *backend, rest []*backend, deadline time.Time, req *Request, sink Sink) (Result, bool, *backend, *backend) {
+	a := r.launch(ctx, b, deadline, req, sink)
+	if !r.hedgeOn || len(rest) == 0 {
+		res, ok := r.settle(ctx, b, a, a.wait(), false)
+		return res, ok, b, nil
+	}
+	expect := time.Duration(b.ttft.quantile(r.iP90))
+	timer := time.NewTimer(time.Until(a.start.Add(expect)))
+	defer timer.Stop()
+	select {
+	case <-a.done:
+		res, ok := r.settle(ctx, b, a, true, false)
+		return res, ok, b, nil
+	case <-a.firstCh: // streaming: no hedge
+		res, ok := r.settle(ctx, b, a, a.wait(), false)
+		return res, ok, b, nil
+	case <-a.ctx.Done():
+		res, ok := r.settle(ctx, b, a, a.wait(), false)
+		return res, ok, b, nil
+	case <-timer.C:
+	}
+	h := r.pickHedge(rest, req, deadline)
+	if h == nil {
+		res, ok := r.settle(ctx, b, a, a.wait(), false)
+		return res, ok, b, nil
+	}
+	b.hedged.Add(1)
+	ha := r.launch(ctx, h, deadline, req, nil)
+	select {
+	case <-a.firstCh:
+		// The first backend started after all: it keeps the reply.
+		r.settle(ctx, h, ha, false, true)
+		res, ok := r.settle(ctx, b, a, a.wait(), false)
+		return res, ok, b, h
+	case <-a.done:
+		if res, ok := r.settle(ctx, b, a, true, false); ok {
+			r.settle(ctx, h, ha, false, true)
+			return res, true, b, h
+		}
+		res, ok := r.settle(ctx, h, ha, ha.wait(), false)
+		return r.hedgeWon(res, ok, h, sink)
+	case <-ha.done:
+		// The hedge is insurance, not a race: the first backend is the
+		// better one, so it keeps its chance until the deadline, and the
+		// hedge's answer stands in only if it fails or runs out of time
+		// (where the floor would have answered otherwise).
+		hres, hok := r.settle(ctx, h, ha, true, false)
+		if res, ok := r.settle(ctx, b, a, a.wait(), false); ok {
+			return res, true, b, h
+		}
+		return r.hedgeWon(hres, hok, h, sink)
+	case <-a.ctx.Done():
+		res, ok := r.settle(ctx, b, a, a.wait(), false)
+		if ok {
+			r.settle(ctx, h, ha, false, true)
+			return res, true, b, h
+		}
+		res, ok = r.settle(ctx, h, ha, ha.wait(), false)
+		return r.hedgeWon(res, ok, h, sink)
+	}
+}
+
+// hedgeWon hands a hedge's buffered reply to sink and counts the win.
+func (r *Router) hedgeWon(res Result, ok bool, h *backend, sink Sink) (Result, bool, *backend, *backend) {
+	if ok {
+		h.hedgeWins.Add(1)
+		res.Hedged = true
+		if sink != nil {
+			sink(Delta{Text: res.Text})
+		}
+	}
+	return res, ok, h, h
+}
+
 // attempt runs b under a child context with the given deadline and reports
 // whether it produced a usable answer. Failures are counted, estimates are
 // updated, and a Reset is sent if text had been forwarded.
 func (r *Router) attempt(ctx context.Context, b *backend, deadline time.Time, req *Request, sink Sink) (Result, bool) {
+	a := r.launch(ctx, b, deadline, req, sink)
+	return r.settle(ctx, b, a, a.wait(), false)
+}
+
+// launch starts b's attempt under a child context with the given deadline;
+// its deltas go to sink (nil: buffered in the Result only, for a hedge).
+// admit has counted it in flight.
+func (r *Router) launch(ctx context.Context, b *backend, deadline time.Time, req *Request, sink Sink) *attempt {
 	actx, cancel := context.WithDeadline(ctx, deadline)
-	a := &attempt{sink: sink, cancel: cancel, start: time.Now(), done: make(chan struct{})}
-	b.calls.Add(1) // admit has counted it in flight
+	a := &attempt{ctx: actx, sink: sink, cancel: cancel, start: time.Now(), done: make(chan struct{}), firstCh: make(chan struct{})}
+	b.calls.Add(1)
 	b.lastSeen.Store(a.start.UnixNano())
 	go func() {
 		defer close(a.done)
 		defer b.inFlight.Add(-1)
 		a.res, a.err = b.m.Generate(actx, req, a.deliver)
 	}()
+	return a
+}
 
-	finished := false
+// wait blocks until the attempt returns or its deadline passes, and
+// reports whether it returned.
+func (a *attempt) wait() bool {
 	select {
 	case <-a.done:
-		finished = true
-	case <-actx.Done():
+		return true
+	case <-a.ctx.Done():
 		select { // an answer that raced the deadline still counts
 		case <-a.done:
-			finished = true
+			return true
 		default:
+			return false
 		}
 	}
-	cancel()
+}
+
+// settle ends an attempt that has returned (finished) or run out of time:
+// it counts the outcome, updates b's estimates and breaker, and sends a
+// Reset if text had been forwarded and the attempt failed. abandoned says
+// the Router itself gave up on it (a hedge answered first): that is not
+// the backend's failure, and nothing is learned from it.
+func (r *Router) settle(ctx context.Context, b *backend, a *attempt, finished, abandoned bool) (Result, bool) {
+	actx, sink := a.ctx, a.sink
+	a.cancel()
 	now := time.Now()
 
 	a.mu.Lock()
@@ -521,7 +703,7 @@ func (r *Router) attempt(ctx context.Context, b *backend, deadline time.Time, re
 	forwarded, deltas, firstAt, bad, partial := a.forwarded, a.deltas, a.first, a.bad, a.partial
 	a.mu.Unlock()
 
-	if finished && a.err == nil && !bad && partial == "" && validText(a.res.Text) {
+	if !abandoned && finished && a.err == nil && !bad && partial == "" && validText(a.res.Text) {
 		res := a.res
 		if sink != nil && !forwarded {
 			sink(Delta{Text: res.Text})
@@ -550,13 +732,13 @@ func (r *Router) attempt(ctx context.Context, b *backend, deadline time.Time, re
 	}
 
 	unsuitable := finished && errors.Is(a.err, ErrUnsuitable)
-	if ctx.Err() == context.Canceled || unsuitable {
+	if ctx.Err() == context.Canceled || unsuitable || abandoned {
 		b.breaker.abandon()
 	} else {
 		b.breaker.failure(now)
 	}
 	switch {
-	case ctx.Err() == context.Canceled, unsuitable:
+	case ctx.Err() == context.Canceled, unsuitable, abandoned:
 		// The caller gave up, or the request did not suit a healthy
 		// backend: not the backend's fault, nothing learned.
 	case bad:
@@ -590,12 +772,16 @@ func validText(s string) bool {
 // attempt is the state of one backend call shared between the Router and
 // the backend's goroutine.
 type attempt struct {
+	ctx    context.Context // the attempt's own, with its deadline
 	sink   Sink
 	cancel context.CancelFunc
 	start  time.Time
 	done   chan struct{}
-	res    Result // written by the goroutine before done is closed
-	err    error
+	// firstCh is closed when the first non-empty delta arrives (a hedge
+	// is not started once the primary is streaming).
+	firstCh chan struct{}
+	res     Result // written by the goroutine before done is closed
+	err     error
 
 	mu        sync.Mutex
 	closed    bool      // abandoned or finished: drop further deltas
@@ -628,6 +814,7 @@ func (a *attempt) deliver(d Delta) {
 	}
 	if a.deltas == 0 {
 		a.first = time.Now()
+		close(a.firstCh)
 	}
 	a.deltas++
 	s := d.Text
