@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -42,6 +44,8 @@ func cmdChat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	player := fs.String("player", "player-1", "your player id (NPCs remember you by it)")
 	name := fs.String("name", "", "your name, as NPCs should call you")
 	quiet := fs.Bool("quiet", false, "do not stream deltas; print whole replies")
+	keyEnv := fs.String("key-env", "", "with -server: name of the environment variable holding your API key or JWT,\n"+
+		"sent as Authorization: Bearer (a server started with -auth-keys or -jwt-secret-env needs one); never the key itself")
 	if err := sf.parse(fs, args); err != nil {
 		return err
 	}
@@ -56,7 +60,15 @@ func cmdChat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 				budgetMS = uint32(min(sf.budget.Milliseconds(), math.MaxUint32))
 			}
 		})
-		t, err = dialTalker(ctx, *serverURL, *player, *name, budgetMS)
+		var header http.Header
+		if *keyEnv != "" {
+			cred := os.Getenv(*keyEnv)
+			if cred == "" {
+				return fmt.Errorf("-key-env %s: the environment variable is unset or empty", *keyEnv)
+			}
+			header = http.Header{"Authorization": {"Bearer " + cred}}
+		}
+		t, err = dialTalker(ctx, *serverURL, *player, *name, budgetMS, header)
 	} else {
 		t, err = embeddedTalker(ctx, &sf, *player, *name, stderr)
 	}
@@ -171,8 +183,8 @@ type remoteTalker struct {
 	budgetMS uint32
 }
 
-func dialTalker(ctx context.Context, url, player, name string, budgetMS uint32) (talker, error) {
-	c, err := client.Dial(ctx, url, client.Options{PlayerID: player, PlayerName: name, ClientName: "hearth-chat/" + version})
+func dialTalker(ctx context.Context, url, player, name string, budgetMS uint32, header http.Header) (talker, error) {
+	c, err := client.Dial(ctx, url, client.Options{PlayerID: player, PlayerName: name, ClientName: "hearth-chat/" + version, Header: header})
 	if err != nil {
 		return nil, err
 	}

@@ -70,6 +70,7 @@ func cmdConsistencyEval(ctx context.Context, args []string, _ io.Reader, stdout,
 			tiers = append(tiers, fmt.Sprintf("%s %d", s.Name, s.Calls))
 		}
 	}
-	fmt.Fprintf(stdout, "%d cases in %v; calls by backend: %v\n", len(cases), time.Since(start).Round(time.Millisecond), tiers)
+	fmt.Fprintf(stdout, "%d cases in %v; router calls by backend: %v (lines the guardrails refused never reach one)\n",
+		len(cases), time.Since(start).Round(time.Millisecond), tiers)
 	return nil
 }

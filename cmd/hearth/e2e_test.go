@@ -22,6 +22,7 @@ import (
 	"github.com/hearth-ai/hearth/internal/shareddata"
 
 	"github.com/hearth-ai/hearth/middleware/client"
+	"github.com/hearth-ai/hearth/middleware/server"
 	"go.uber.org/goleak"
 )
 
@@ -342,5 +343,32 @@ func TestServeAnswersFromTheShippedModel(t *testing.T) {
 	}
 	if r := talk(t, c, "hobb-fairweather", "Where is the ford?"); !r.OnTime || r.Text == "" {
 		t.Fatalf("50 ms reply %+v: want text, on time", r)
+	}
+}
+
+// TestChatWithAnAPIKey: against a server with -auth-keys, hearth chat
+// without a key prints the server's reason for the refusal, and with
+// -key-env holds the conversation.
+func TestChatWithAnAPIKey(t *testing.T) {
+	key, rec, err := server.NewAPIKey("terminal", server.RoleClient, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := filepath.Join(t.TempDir(), "keys.json")
+	b, _ := json.Marshal(map[string]any{"keys": []server.APIKeyRecord{rec}})
+	if err := os.WriteFile(keys, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := serveProc(t, t.TempDir(), "-auth-keys", keys)
+	out, err := exec.Command(hearthBin, "chat", "-server", p.url, "-player", "p1").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "no credential") {
+		t.Fatalf("chat without a key: %v\n%s; want the server's reason (no credential)", err, out)
+	}
+	cmd := exec.Command(hearthBin, "chat", "-server", p.url, "-player", "p1", "-key-env", "HEARTH_TEST_KEY")
+	cmd.Env = append(os.Environ(), "HEARTH_TEST_KEY="+key)
+	cmd.Stdin = strings.NewReader("Hello!\n/quit\n")
+	out, err = cmd.CombinedOutput()
+	if err != nil || !regexp.MustCompile(`on time`).Match(out) {
+		t.Fatalf("chat with -key-env: %v\n%s", err, out)
 	}
 }

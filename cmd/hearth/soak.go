@@ -469,10 +469,12 @@ func (r *soakReport) write(w io.Writer) error {
 	check("heap goal", " MiB", mib, func(s soakSample) float64 { return s.heapGoal }, soakHeapSlackBytes, false)
 	check("RSS", " MiB", mib, func(s soakSample) float64 { return s.rss }, soakHeapSlackBytes, false)
 
+	fmt.Fprintf(w, "  (start and end are medians of their samples; idle: before the players came and after they left; only goroutines and the live heap are gated)\n")
 	fmt.Fprintf(w, "  server:      %.0f replies, %.2f %% on time, %.0f from the remote model, %.0f from the floor in its place (failure, timeout or skip)\n",
 		last.replies, 100*share(last.onTime, last.replies), last.remoteReplies, last.floor)
 	fmt.Fprintf(w, "  router:      %.0f remote attempts: %.0f errors, %.0f timeouts, %.0f rejected (circuit open), %.0f skipped (predicted too slow)\n",
 		last.attempts, last.bErrors, last.timeouts, last.rejct, last.skips)
+	fmt.Fprintf(w, "  sim:         (its count includes quest offers, which the server counts apart)\n")
 	fmt.Fprintf(w, "  sim:         %d ticks, %d answered, %.2f %% on time, %d errors, replies by tier: %s; quests offered %d, completed %d\n",
 		r.simTicks(), r.sim.Answered, 100*r.sim.OnTimeShare(), r.sim.Errors, countList(r.sim.Replies), r.sim.QuestsOffered, r.sim.QuestsCompleted)
 	ps := r.proxy

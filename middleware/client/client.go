@@ -72,8 +72,10 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -210,6 +212,13 @@ func Dial(ctx context.Context, url string, opts Options) (*Client, error) {
 	conn, resp, err := d.DialContext(ctx, url, opts.Header)
 	if err != nil {
 		if resp != nil {
+			// A refused handshake carries the server's reason as a JSON
+			// error body (401 "no credential", "unknown API key", …):
+			// pass it on, it says what to do.
+			var e protocol.ErrorPayload
+			if resp.Body != nil && json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&e) == nil && e.Code != "" {
+				return nil, fmt.Errorf("hearth client: dial %s: HTTP %s: %w", url, resp.Status, &protocol.Error{Code: e.Code, Message: e.Message})
+			}
 			return nil, fmt.Errorf("hearth client: dial %s: %w (HTTP %s)", url, err, resp.Status)
 		}
 		return nil, fmt.Errorf("hearth client: dial %s: %w", url, err)

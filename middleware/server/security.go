@@ -91,6 +91,11 @@ func (s *Security) Enabled() bool { return s.Keys != nil || s.JWT != nil }
 // Other HTTP services of a deployment use it to take the same
 // credentials, e.g. `hearth serve -openai`.
 func (s *Security) Authenticate(r *http.Request) (Principal, error) {
+	if cred, ok := credential(r); s.Enabled() && (!ok || cred == "") {
+		// The WebSocket refusal also offers the subprotocol route, which
+		// plain HTTP clients do not have.
+		return Principal{}, errors.New("no credential: send Authorization: Bearer with your API key or JWT")
+	}
 	p, f := authenticate(s.Keys, s.JWT, r)
 	if f != nil {
 		return Principal{}, errors.New(f.msg)
