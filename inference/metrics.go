@@ -14,6 +14,7 @@ type Collector struct {
 	cache *ResponseCache // may be nil
 
 	calls, errors, timeouts, skips, rejects, floorFallbacks, opens *prometheus.Desc
+	relaxed, hedged, hedgeWins                                     *prometheus.Desc
 	inFlight, ttft, circuit                                        *prometheus.Desc
 	hits, misses, entries, bytes                                   *prometheus.Desc
 }
@@ -33,6 +34,9 @@ func NewCollector(r *Router, cache *ResponseCache) *Collector {
 		rejects:        d("hearth_router_rejects_total", "Requests a backend refused: circuit open or in-flight limit reached.", b...),
 		floorFallbacks: d("hearth_router_floor_fallbacks_total", "Requests first tried on a backend that the floor answered.", b...),
 		opens:          d("hearth_router_circuit_opens_total", "Times a backend's circuit opened.", b...),
+		relaxed:        d("hearth_router_relaxed_total", "Steps a skipped backend's latency estimates took back toward their seeds.", b...),
+		hedged:         d("hearth_router_hedged_total", "Requests where a backend was slow to start and the next tier was started beside it.", b...),
+		hedgeWins:      d("hearth_router_hedge_wins_total", "Hedges on a backend that gave the reply.", b...),
 		inFlight:       d("hearth_router_in_flight", "Attempts running on a backend now, abandoned ones included.", b...),
 		ttft:           d("hearth_router_ttft_seconds", "The Router's live estimate of a backend's time to first token.", append(b, "quantile")...),
 		circuit:        d("hearth_router_circuit_state", "1 for the backend's circuit state (closed, open, half-open), 0 for the others.", append(b, "state")...),
@@ -46,6 +50,7 @@ func NewCollector(r *Router, cache *ResponseCache) *Collector {
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.calls, c.errors, c.timeouts, c.skips, c.rejects, c.floorFallbacks, c.opens,
+		c.relaxed, c.hedged, c.hedgeWins,
 		c.inFlight, c.ttft, c.circuit, c.hits, c.misses, c.entries, c.bytes} {
 		ch <- d
 	}
@@ -68,6 +73,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.rejects, s.Rejects)
 		counter(c.floorFallbacks, s.FloorFallbacks)
 		counter(c.opens, s.CircuitOpens)
+		counter(c.relaxed, s.Relaxed)
+		counter(c.hedged, s.Hedged)
+		counter(c.hedgeWins, s.HedgeWins)
 		ch <- prometheus.MustNewConstMetric(c.inFlight, prometheus.GaugeValue, float64(s.InFlight), l...)
 		ch <- prometheus.MustNewConstMetric(c.ttft, prometheus.GaugeValue, s.TTFTP50.Seconds(), append(l, "0.5")...)
 		ch <- prometheus.MustNewConstMetric(c.ttft, prometheus.GaugeValue, s.TTFTP90.Seconds(), append(l, "0.9")...)
