@@ -47,6 +47,10 @@ type StackConfig struct {
 	// Cache sizes the exact response cache (DESIGN §4); zero values take
 	// inference.CacheOptions' defaults (64 MiB, 10 minutes).
 	Cache inference.CacheOptions
+	// Router tunes the router (fit quantile, breaker, relax interval,
+	// hedging, floor reserve); its Cache field is ignored (see Cache and
+	// NoCache). Zero values take inference's defaults.
+	Router inference.RouterOptions
 	// NoCache turns the response cache off (baselines, comparisons).
 	NoCache bool
 	// NoLoreVectors keeps lore search to BM25: no embedded LSA embedder is
@@ -141,7 +145,9 @@ func OpenStack(ctx context.Context, cfg StackConfig) (_ *Stack, err error) {
 			return nil, err
 		}
 	}
-	if s.Router, err = inference.NewRouter(template.New(), cfg.Backends, inference.RouterOptions{Cache: s.Cache}); err != nil {
+	ro := cfg.Router
+	ro.Cache = s.Cache
+	if s.Router, err = inference.NewRouter(template.New(), cfg.Backends, ro); err != nil {
 		return nil, err
 	}
 	defs, err := npc.LoadDefinitions(cfg.World, "npcs")

@@ -160,6 +160,8 @@ type stackFlags struct {
 	// remote is the OpenAI-compatible backend of serve -remote; see
 	// registerRemote.
 	remote remoteFlag
+	// cfg is serve's -config deployment file; see registerConfig.
+	cfg configFlags
 }
 
 // remoteFlag is serve's -remote, -remote-model and -remote-key-env: one
@@ -267,6 +269,9 @@ func (f *stackFlags) parse(fs *flag.FlagSet, args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q (flags go before it; see -h)", fs.Arg(0))
 	}
+	if err := f.applyConfig(fs, os.Getenv); err != nil {
+		return err
+	}
 	switch {
 	case f.tickHz <= 0 || f.tickHz > 1000:
 		return fmt.Errorf("-tick-hz %g: want a rate in Hz, 0 < rate <= 1000", f.tickHz)
@@ -340,10 +345,22 @@ func (f *stackFlags) open(ctx context.Context, stderr io.Writer) (*middleware.St
 		logger.Info("remote model", "url", f.remote.url, "model", f.remote.model, "backend", rb.Info().Name)
 		backends = append(slices.Clip(backends), rb) // never into f.backends' array
 	}
+	if c := f.cfg.file; c != nil {
+		bs, err := configBackends(c, 256) // 256: as -remote's
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, b := range bs {
+			logger.Info("configured model", "backend", b.Info().Name, "tier", b.Info().Tier, "quality", b.Info().Quality)
+		}
+		backends = append(slices.Clip(backends), bs...)
+	}
 	st, err := middleware.OpenStack(ctx, middleware.StackConfig{
 		DataDir: f.data, World: w, WorldSource: src, ExtraLore: f.lore, Logger: logger,
 		Runtime:         middleware.Options{TickRate: f.tickHz, Budget: f.budget, Workers: workers, Seed: f.seed},
 		NoCache:         f.noCache,
+		Cache:           f.cfg.cache,
+		Router:          f.cfg.routerOptions(),
 		NoLoreVectors:   f.bm25Only,
 		ModelImportance: f.modelImportance,
 		ModelActions:    f.modelActions,

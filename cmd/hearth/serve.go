@@ -26,6 +26,7 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	sf.register(fs, ".hearth/data")
 	sf.registerModel(fs, "off")
 	sf.registerRemote(fs)
+	sf.registerConfig(fs)
 	addr := fs.String("addr", "127.0.0.1:7777", "listen address (host:port; port 0 picks a free one)")
 	sendQueue := fs.Int("send-queue", 0, "per-connection send queue in frames (0 = server default)")
 	openAI := fs.Bool("openai", false, "serve the -model alone on the OpenAI-compatible HTTP API (/v1/models, /v1/chat/completions, /v1/embeddings) instead of the NPC world")
@@ -42,6 +43,12 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		"loopback only: the profiles show memory contents (default: off)")
 	if err := sf.parse(fs, args); err != nil {
 		return err
+	}
+	secCfg := server.SecurityConfig{KeysFile: *authKeys, JWTSecretEnv: *jwtSecretEnv, AuditFile: *auditLog,
+		Limits: server.Limits{Conn: server.Rate{PerSecond: *connRate}, Player: server.Rate{PerSecond: *playerRate}, MaxInFlight: *maxInFlight,
+			Daily: server.DailyQuota{Tokens: *dailyTokens, SpendUSD: *dailyUSD}}}
+	if sf.cfg.check {
+		return checkConfig(&sf, fs, secCfg, stdout)
 	}
 	if *sendQueue < 0 {
 		return fmt.Errorf("-send-queue %d: must be 0 (default) or positive", *sendQueue)
@@ -67,7 +74,7 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		var wsOnly []string
 		fs.Visit(func(f *flag.Flag) {
 			switch f.Name {
-			case "audit-log", "conn-rate", "player-rate", "max-in-flight", "send-queue", "player-daily-tokens", "player-daily-usd", "remote":
+			case "audit-log", "conn-rate", "player-rate", "max-in-flight", "send-queue", "player-daily-tokens", "player-daily-usd", "remote", "config":
 				wsOnly = append(wsOnly, "-"+f.Name)
 			}
 		})
@@ -94,10 +101,7 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		return serveOpenAI(ctx, model, ln, stdout, stderr, logger, auth)
 	}
 	// Security settings fail before any lore is ingested, like the port.
-	sec, err := server.LoadSecurity(server.SecurityConfig{KeysFile: *authKeys, JWTSecretEnv: *jwtSecretEnv, AuditFile: *auditLog,
-		Limits: server.Limits{Conn: server.Rate{PerSecond: *connRate}, Player: server.Rate{PerSecond: *playerRate}, MaxInFlight: *maxInFlight,
-			Daily: server.DailyQuota{Tokens: *dailyTokens, SpendUSD: *dailyUSD}}},
-		os.Getenv)
+	sec, err := server.LoadSecurity(secCfg, os.Getenv)
 	if err != nil {
 		return err
 	}
