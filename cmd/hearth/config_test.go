@@ -4,20 +4,13 @@ import (
 	"context"
 	"flag"
 	"io"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/hearth-ai/hearth/inference/openai/llmsim"
 )
 
 // exampleAt writes config/example.yaml into a temporary folder with its
@@ -44,22 +37,8 @@ func exampleAt(t *testing.T, baseURL string) string {
 // the file's name for it, with the key from the variable api_key_env
 // names. -addr and -data on the command line win over the file's.
 func TestServeConfigAnswersFromTheRemoteTier(t *testing.T) {
-	s, err := llmsim.Start(llmsim.Profile{TTFTMedian: 5 * time.Millisecond, TokensPerSecond: 2000, ReplyTokens: 12, Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	var mu sync.Mutex
-	var auth []string
-	rec := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		auth = append(auth, r.Header.Get("Authorization"))
-		mu.Unlock()
-		u, _ := url.Parse(s.BaseURL())
-		httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: u.Host}).ServeHTTP(w, r)
-	}))
-	defer rec.Close()
-	cmd := exec.Command(hearthBin, "serve", "-config", exampleAt(t, rec.URL+"/v1"), "-addr", "127.0.0.1:0", "-data", t.TempDir(), "-log", "warn")
+	remote, seen := recordingRemote(t)
+	cmd := exec.Command(hearthBin, "serve", "-config", exampleAt(t, remote), "-addr", "127.0.0.1:0", "-data", t.TempDir(), "-log", "warn")
 	cmd.Env = append(os.Environ(), "OPENAI_API_KEY=sk-config-test-1")
 	p := startProc(t, cmd)
 	c := dial(t, p.url, "config-player", "Aria")
@@ -72,10 +51,8 @@ func TestServeConfigAnswersFromTheRemoteTier(t *testing.T) {
 	if r.Tier != "remote" || r.Backend != "openai:gpt-4o-mini" || r.Text == "" || !r.OnTime {
 		t.Fatalf("reply %+v: want the configured remote backend's, on time", r)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(auth) == 0 || auth[0] != "Bearer sk-config-test-1" {
-		t.Fatalf("Authorization headers %q: want the key from api_key_env", auth)
+	if auth := seen(); len(auth) == 0 || auth[0] != "Bearer sk-config-test-1" {
+		t.Fatalf("Authorization headers %q: want the key from api_key_env", seen())
 	}
 }
 

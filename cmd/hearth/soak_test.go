@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -156,24 +157,9 @@ func TestServeRemoteFlagsAreCheckedAtParseTime(t *testing.T) {
 // model fits is answered by it, and the key named by -remote-key-env is
 // sent as the bearer token.
 func TestServeRemoteAnswersFromTheRemoteModel(t *testing.T) {
-	s, err := llmsim.Start(llmsim.Profile{TTFTMedian: 5 * time.Millisecond, TokensPerSecond: 2000, ReplyTokens: 12, Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	var mu sync.Mutex
-	var auth []string
-	// A recording hop in front of llmsim: it sees the Authorization header.
-	rec := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		auth = append(auth, r.Header.Get("Authorization"))
-		mu.Unlock()
-		u, _ := url.Parse(s.BaseURL())
-		httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: u.Host}).ServeHTTP(w, r)
-	}))
-	defer rec.Close()
+	remote, seen := recordingRemote(t)
 	cmd := exec.Command(hearthBin, "serve", "-addr", "127.0.0.1:0", "-data", t.TempDir(), "-log", "warn",
-		"-remote", rec.URL+"/v1", "-remote-model", "llmsim", "-remote-key-env", "HEARTH_TEST_REMOTE_KEY")
+		"-remote", remote, "-remote-model", "llmsim", "-remote-key-env", "HEARTH_TEST_REMOTE_KEY")
 	cmd.Env = append(os.Environ(), "HEARTH_TEST_REMOTE_KEY=sk-test-123")
 	p := startProc(t, cmd)
 	c := dial(t, p.url, "remote-player", "Aria")
@@ -186,9 +172,35 @@ func TestServeRemoteAnswersFromTheRemoteModel(t *testing.T) {
 	if r.Tier != "remote" || !strings.HasPrefix(r.Backend, "openai:llmsim") || r.Text == "" || !r.OnTime {
 		t.Fatalf("reply %+v: want the remote model's, on time", r)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(auth) == 0 || auth[0] != "Bearer sk-test-123" {
-		t.Fatalf("Authorization headers %q: want the key from -remote-key-env", auth)
+	if auth := seen(); len(auth) == 0 || auth[0] != "Bearer sk-test-123" {
+		t.Fatalf("Authorization headers %q: want the key from -remote-key-env", seen())
+	}
+}
+
+// recordingRemote starts llmsim behind a recording hop and returns the
+// hop's API root and a function that returns the Authorization headers it
+// has seen: a real remote model server that shows which key reached it.
+func recordingRemote(t *testing.T) (baseURL string, seen func() []string) {
+	t.Helper()
+	s, err := llmsim.Start(llmsim.Profile{TTFTMedian: 5 * time.Millisecond, TokensPerSecond: 2000, ReplyTokens: 12, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	var mu sync.Mutex
+	var auth []string
+	u, _ := url.Parse(s.BaseURL())
+	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: u.Host})
+	rec := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		auth = append(auth, r.Header.Get("Authorization"))
+		mu.Unlock()
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(rec.Close)
+	return rec.URL + "/v1", func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(auth)
 	}
 }
