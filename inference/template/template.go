@@ -354,6 +354,13 @@ func takesArticle(subject, text string) bool {
 	if c < 'A' || c > 'Z' {
 		return false
 	}
+	// A subject that opens with its own determiner ("The Old Chapel",
+	// "This year") takes no other: "the The Old Chapel" was a bug.
+	first, _, _ := strings.Cut(subject, " ")
+	switch first {
+	case "The", "A", "An", "This", "That", "These", "Those", "Our", "My", "Your", "Its", "Their", "His", "Her", "Some", "Every":
+		return false
+	}
 	var buf [64]byte
 	if len(subject) > len(buf) {
 		return false
@@ -399,7 +406,7 @@ func (g *gen) expand(p string) {
 			if g.article {
 				g.b.WriteString("The ")
 			}
-			g.writeWords(g.subject, maxNameWords)
+			g.writeWords(g.subject, maxNameWords) // "The Old Mill" keeps its own "The"
 		case 's':
 			if g.article {
 				g.b.WriteString("the ")
