@@ -19,19 +19,20 @@ test:
 	$(GO) test -count=1 -timeout 20m ./...
 	$(GO) test -count=1 -race -timeout 20m ./middleware/... ./inference/... ./npc/ ./lore/ ./quest/
 
-## fuzz: a short coverage-guided run of every fuzz target (FUZZTIME each; CI runs it after
+## fuzz: a short coverage-guided run of every fuzz target (FUZZTIME each, via scripts/fuzz.sh,
+## which tells a found input from Go 1.26's fuzztime-boundary race; CI runs it after
 ## the tests); crashers land in the package's testdata/fuzz and become regression tests
 FUZZTIME ?= 10s
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeMsgpack$$' -fuzztime $(FUZZTIME) ./middleware/protocol/
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeJSON$$' -fuzztime $(FUZZTIME) ./middleware/protocol/
-	$(GO) test -run '^$$' -fuzz '^FuzzParseFrontMatter$$' -fuzztime $(FUZZTIME) ./lore/
-	$(GO) test -run '^$$' -fuzz '^FuzzParseDocument$$' -fuzztime $(FUZZTIME) ./lore/
-	$(GO) test -run '^$$' -fuzz '^FuzzGenerate$$' -fuzztime $(FUZZTIME) ./inference/template/
-	$(GO) test -run '^$$' -fuzz '^FuzzPrepare$$' -fuzztime $(FUZZTIME) ./npc/
-	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./inference/embedded/gguf/
-	$(GO) test -run '^$$' -fuzz '^FuzzRoundTrip$$' -fuzztime $(FUZZTIME) ./inference/embedded/bpe/
-	$(GO) test -run '^$$' -fuzz '^FuzzCompile$$' -fuzztime $(FUZZTIME) ./inference/embedded/constrain/
+	scripts/fuzz.sh ./middleware/protocol/ FuzzDecodeMsgpack $(FUZZTIME)
+	scripts/fuzz.sh ./middleware/protocol/ FuzzDecodeJSON $(FUZZTIME)
+	scripts/fuzz.sh ./lore/ FuzzParseFrontMatter $(FUZZTIME)
+	scripts/fuzz.sh ./lore/ FuzzParseDocument $(FUZZTIME)
+	scripts/fuzz.sh ./inference/template/ FuzzGenerate $(FUZZTIME)
+	scripts/fuzz.sh ./npc/ FuzzPrepare $(FUZZTIME)
+	scripts/fuzz.sh ./inference/embedded/gguf/ FuzzRead $(FUZZTIME)
+	scripts/fuzz.sh ./inference/embedded/bpe/ FuzzRoundTrip $(FUZZTIME)
+	scripts/fuzz.sh ./inference/embedded/constrain/ FuzzCompile $(FUZZTIME)
 
 ## bench: short latency benchmark: 200 WebSocket clients for 10 s against an in-process server,
 ## then the same open-loop load with and without the stack (every request to a simulated
