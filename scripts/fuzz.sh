@@ -13,7 +13,13 @@ for attempt in 1 2; do
   out=$(go test -run '^$' -fuzz "^${target}\$" -fuzztime "$budget" "$pkg" 2>&1)
   rc=$?
   printf '%s\n' "$out" | tail -n 4
-  [ $rc -eq 0 ] && exit 0
+  if [ $rc -eq 0 ]; then
+    if printf '%s' "$out" | grep -q 'no fuzz tests to fuzz'; then
+      echo "fuzz: $pkg has no fuzz target $target (a typo?)" >&2
+      exit 1
+    fi
+    exit 0
+  fi
   if printf '%s' "$out" | grep -q 'Failing input written to'; then
     echo "fuzz: $target found a failing input (see above)" >&2
     exit 1
