@@ -414,6 +414,20 @@ func (c *Client) ReportEvent(ctx context.Context, ev protocol.WorldEvent) ([]pro
 	return ups, err
 }
 
+// ReportWorld tells the server what the world around an NPC is (what it
+// holds, where it can go, who is near, which quests it may offer); the
+// NPC's actions are validated against the latest report. Game servers
+// send it (API keys); a player's token gets protocol.CodeForbidden. It
+// returns the server's error (unknown NPC, bad request) or ctx's.
+func (c *Client) ReportWorld(ctx context.Context, w protocol.WorldState) error {
+	if err := w.Validate(); err != nil {
+		return err
+	}
+	return c.roundTrip(ctx, w, func(f protocol.Frame) (bool, error) {
+		return f.Type == protocol.TypeWorldAck, nil
+	})
+}
+
 // QuestLog returns the player's quest log: the most recently changed
 // quests first, at most protocol.MaxQuestLogEntries of them (Total says how
 // many the log holds).

@@ -136,7 +136,7 @@ func jsonPayloadError(typ string, err error) *Error {
 // Message decodes the payload into the type that matches f.Type and returns
 // it as a value: [Hello], [Talk], [Bark], [Ping], [Welcome], [DialogueDelta],
 // [DialogueDone], [ErrorPayload], [Pong], [QuestRequest], [QuestOffer],
-// [QuestAccept], [QuestAbandon], [WorldEvent], [WorldAck], [QuestUpdate] or
+// [QuestAccept], [QuestAbandon], [WorldEvent], [WorldState], [WorldAck], [QuestUpdate] or
 // [QuestLog]. Payloads with a Validate method are validated as by
 // [Frame.Decode]. An unknown type gives an *Error with code
 // [CodeUnknownType]. A server must still check that the type is one a client
@@ -171,6 +171,8 @@ func (f *Frame) Message() (Message, error) {
 		return decodeAs[QuestAbandon](f)
 	case TypeWorldEvent:
 		return decodeAs[WorldEvent](f)
+	case TypeWorldState:
+		return decodeAs[WorldState](f)
 	case TypeWorldAck:
 		return decodeAs[WorldAck](f)
 	case TypeQuestUpdate:
@@ -272,6 +274,8 @@ func internType(b []byte) string {
 		return TypeQuestAbandon
 	case TypeWorldEvent:
 		return TypeWorldEvent
+	case TypeWorldState:
+		return TypeWorldState
 	case TypeWorldAck:
 		return TypeWorldAck
 	case TypeQuestUpdate:

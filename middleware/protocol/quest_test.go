@@ -43,6 +43,10 @@ func questSamples() []sample {
 		{"world.event deliver", Header{ID: 15}, WorldEvent{Kind: WorldEventDeliver, Target: "wendel-crisp", Item: "kettleford-copperware", Count: 3}},
 		{"world.event arrive", Header{ID: 16}, WorldEvent{Kind: WorldEventArrive, Location: "kettle-green"}},
 		{"world.ack", Header{ID: 16, Tick: 50}, WorldAck{Updates: 2}},
+		{"world.state", Header{ID: 18}, WorldState{NPCID: "hobb-fairweather",
+			Items:     []WorldItem{{Item: "ale", Name: "mug of ale", Count: 40, Price: 2}, {Item: "key", Count: 1}},
+			Locations: []string{"kettle-green", "tipped-kettle"}, Present: []string{"aria"}, Quests: []string{q.ID}}},
+		{"world.state empty", Header{ID: 19}, WorldState{NPCID: "hobb-fairweather"}},
 		{"quest.update progress", Header{ID: 14, Tick: 50}, QuestUpdate{QuestID: q.ID, Kind: QuestUpdateProgress, Objective: 0, Progress: 2, Count: 3}},
 		{"quest.update completed", Header{Tick: 51}, QuestUpdate{QuestID: q.ID, Kind: QuestUpdateCompleted, Objective: 1,
 			Reward: &QuestReward{XP: 150, Gold: 61, Items: []string{"ford-brown"}}}},
@@ -106,6 +110,8 @@ func TestQuestValidate(t *testing.T) {
 		WorldEvent{Kind: WorldEventUse, Target: "key", Location: "gate"},
 		WorldEvent{Kind: WorldEventDied, Target: "smith"},
 		QuestLog{},
+		WorldState{NPCID: "smith", Items: make([]WorldItem, 0)},
+		WorldState{NPCID: "smith", Locations: make([]string, MaxWorldEntries)[:0]},
 	}
 	for _, v := range ok {
 		if err := v.Validate(); err != nil {
@@ -127,6 +133,10 @@ func TestQuestValidate(t *testing.T) {
 		field string
 	}{
 		{QuestRequest{Location: "kettle-green"}, CodeBadRequest, "quest.request.level"},
+		{WorldState{}, CodeBadRequest, "world.state.npc_id"},
+		{WorldState{NPCID: "smith", Items: []WorldItem{{Count: 1}}}, CodeBadRequest, "world.state.items[0].item"},
+		{WorldState{NPCID: "smith", Present: make([]string, MaxWorldEntries+1)}, CodeBadRequest, "world.state.present"},
+		{WorldState{NPCID: "smith", Quests: []string{""}}, CodeBadRequest, "world.state.quests[]"},
 		{QuestRequest{Level: 3}, CodeBadRequest, "quest.request.location"},
 		{QuestRequest{Level: 3, Location: strings.Repeat("l", MaxIDBytes+1)}, CodeBadRequest, "quest.request.location"},
 		{QuestRequest{Level: 3, Location: "x", Motivation: "greed"}, CodeBadRequest, "quest.request.motivation"},

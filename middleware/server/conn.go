@@ -234,12 +234,14 @@ func (c *conn) dispatch(data []byte) {
 		c.questAbandon(f.ID, m)
 	case protocol.WorldEvent:
 		c.worldEvent(f.ID, m)
+	case protocol.WorldState:
+		c.worldState(f.ID, m)
 	case protocol.QuestLog:
 		c.questLog(f.ID)
 	default: // a server→client type sent by a client
 		c.s.metrics.badFrames.WithLabelValues(protocol.CodeUnknownType).Inc()
 		c.sendError(f.ID, protocol.CodeUnknownType, fmt.Sprintf("message type %q is sent by servers; clients send "+
-			"hello, talk, bark, ping, quest.request, quest.accept, quest.abandon, quest.log and world.event", f.Type))
+			"hello, talk, bark, ping, quest.request, quest.accept, quest.abandon, quest.log, world.event and world.state", f.Type))
 	}
 }
 
