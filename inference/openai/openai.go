@@ -176,6 +176,14 @@ func (b *Backend) Generate(ctx context.Context, req *inference.Request, sink inf
 		TTFT:         ttft,
 		Latency:      time.Since(start),
 	}
+	// Some OpenAI-compatible servers send no usage when streaming: count
+	// with OpenAI's tokenizer offline, so cost and quotas still count.
+	if res.PromptTokens == 0 {
+		res.PromptTokens = max(inference.CountTokens(b.cfg.Model, req.Prompt), 0)
+	}
+	if res.Tokens == 0 {
+		res.Tokens = max(inference.CountTokens(b.cfg.Model, res.Text), 0)
+	}
 	res.CostUSD = b.cfg.Prices.Cost(res.PromptTokens, res.Tokens, 0, 0)
 	return res, nil
 }

@@ -3,8 +3,10 @@ package openai_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"sync/atomic"
 	"testing"
@@ -77,4 +79,30 @@ func derefOr(p *[]byte) string {
 		return "<none>"
 	}
 	return string(*p)
+}
+
+// TestTokensCountedWithoutUsage: a server that streams no usage (some
+// OpenAI-compatible servers do not) still yields token counts and a cost,
+// from OpenAI's tokenizer offline.
+func TestTokensCountedWithoutUsage(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		for _, piece := range []string{"Well ", "met, ", "traveller."} {
+			fmt.Fprintf(w, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-4o\",\"choices\":[{\"index\":0,\"delta\":{\"content\":%q}}]}\n\n", piece)
+		}
+		fmt.Fprint(w, "data: [DONE]\n\n")
+	}))
+	defer srv.Close()
+	b, err := openai.New(openai.Config{BaseURL: srv.URL + "/v1", Model: "gpt-4o", Prices: inference.Prices{InputPerMTok: 2.5, OutputPerMTok: 10}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := b.Generate(context.Background(), &inference.Request{Prompt: "You are Hobb. A stranger says: hello."}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Text != "Well met, traveller." || res.Tokens != inference.CountTokens("gpt-4o", res.Text) || res.Tokens == 0 ||
+		res.PromptTokens == 0 || res.CostUSD <= 0 {
+		t.Fatalf("result %+v: want tokens counted offline and a cost", res)
+	}
 }
