@@ -122,7 +122,7 @@ type BackendStats struct {
 	Skips          uint64 // requests where it was not tried: predicted not to fit
 	Relaxed        uint64 // steps its estimates took back toward their seeds while it was skipped (RouterOptions.RelaxInterval)
 	Hedged         uint64 // requests where it was slow to start and the next backend was started beside it
-	HedgeWins      uint64 // hedges on this backend that answered first
+	HedgeWins      uint64 // hedges on this backend whose reply was used (the first backend failed or ran out of time)
 	FloorFallbacks uint64 // requests where it was tried first and the floor answered
 	InFlight       int64  // attempts running now, including abandoned ones not yet returned
 
@@ -155,7 +155,9 @@ type Router struct {
 	// Hedging: a token bucket of hedges (RouterOptions.MaxHedgeShare).
 	hedgeOn    bool
 	hedgeShare float64
-	hedgeMu    sync.Mutex
+	hedgeReqs  atomic.Uint64 // requests that could be hedged, counted lock-free
+	hedgeMu    sync.Mutex    // guards the rest, taken only when a hedge is due
+	hedgeSeen  uint64        // hedgeReqs already turned into credit
 	hedgeCred  float64
 }
 
@@ -232,7 +234,7 @@ func NewRouter(floor Model, backends []Model, opts RouterOptions) (*Router, erro
 		iP90:       slices.Index(qs, 0.9),
 		iFit:       slices.Index(qs, opts.FitQuantile),
 		relaxEvery: opts.RelaxInterval,
-		hedgeOn:    !opts.NoHedging,
+		hedgeOn:    !opts.NoHedging && len(backends) > 1,
 		hedgeShare: opts.MaxHedgeShare,
 		hedgeCred:  DefaultHedgeBurst,
 	}
@@ -540,13 +542,13 @@ func (r *Router) finish(res Result, start time.Time) Result {
 }
 
 // earnHedge adds one request's share to the hedge bucket.
+// It is one atomic add per request; pickHedge turns the count into credit
+// when a hedge is due (adding k shares with the cap applied once equals
+// adding them one at a time, since the bucket only fills between hedges).
 func (r *Router) earnHedge() {
-	if !r.hedgeOn || len(r.backends) < 2 {
-		return
+	if r.hedgeOn {
+		r.hedgeReqs.Add(1)
 	}
-	r.hedgeMu.Lock()
-	r.hedgeCred = min(r.hedgeCred+r.hedgeShare, DefaultHedgeBurst)
-	r.hedgeMu.Unlock()
 }
 
 // pickHedge returns the first of rest that fits the time left before
@@ -555,6 +557,9 @@ func (r *Router) earnHedge() {
 func (r *Router) pickHedge(rest []*backend, req *Request, deadline time.Time) *backend {
 	r.hedgeMu.Lock()
 	defer r.hedgeMu.Unlock()
+	n := r.hedgeReqs.Load()
+	r.hedgeCred = min(r.hedgeCred+r.hedgeShare*float64(n-r.hedgeSeen), DefaultHedgeBurst)
+	r.hedgeSeen = n
 	if r.hedgeCred < 1 {
 		return nil
 	}
@@ -576,28 +581,20 @@ func (r *Router) pickHedge(rest []*backend, req *Request, deadline time.Time) *b
 // hedge's text is buffered and reaches sink only if the hedge wins.
 func (r *Router) attemptHedged(ctx context.Context, b *backend, rest []*backend, deadline time.Time, req *Request, sink Sink) (Result, bool, *backend, *backend) {
 	a := r.launch(ctx, b, deadline, req, sink)
-	if !r.hedgeOn || len(rest) == 0 {
-		res, ok := r.settle(ctx, b, a, a.wait(), false)
-		return res, ok, b, nil
+	var h *backend
+	if r.hedgeOn && len(rest) > 0 {
+		timer := time.NewTimer(time.Until(a.start.Add(time.Duration(b.ttft.quantile(r.iP90)))))
+		select {
+		case <-timer.C: // nothing yet by its expected time: hedge if a tier fits
+			h = r.pickHedge(rest, req, deadline)
+		case <-a.done:
+		case <-a.firstCh: // streaming: no hedge
+		case <-a.ctx.Done():
+		}
+		timer.Stop()
 	}
-	expect := time.Duration(b.ttft.quantile(r.iP90))
-	timer := time.NewTimer(time.Until(a.start.Add(expect)))
-	defer timer.Stop()
-	select {
-	case <-a.done:
-		res, ok := r.settle(ctx, b, a, true, false)
-		return res, ok, b, nil
-	case <-a.firstCh: // streaming: no hedge
-		res, ok := r.settle(ctx, b, a, a.wait(), false)
-		return res, ok, b, nil
-	case <-a.ctx.Done():
-		res, ok := r.settle(ctx, b, a, a.wait(), false)
-		return res, ok, b, nil
-	case <-timer.C:
-	}
-	h := r.pickHedge(rest, req, deadline)
 	if h == nil {
-		res, ok := r.settle(ctx, b, a, a.wait(), false)
+		res, ok := r.settle(ctx, b, a, a.wait())
 		return res, ok, b, nil
 	}
 	b.hedged.Add(1)
@@ -605,35 +602,40 @@ func (r *Router) attemptHedged(ctx context.Context, b *backend, rest []*backend,
 	select {
 	case <-a.firstCh:
 		// The first backend started after all: it keeps the reply.
-		r.settle(ctx, h, ha, false, true)
-		res, ok := r.settle(ctx, b, a, a.wait(), false)
+		r.abandon(h, ha)
+		res, ok := r.settle(ctx, b, a, a.wait())
 		return res, ok, b, h
-	case <-a.done:
-		if res, ok := r.settle(ctx, b, a, true, false); ok {
-			r.settle(ctx, h, ha, false, true)
-			return res, true, b, h
-		}
-		res, ok := r.settle(ctx, h, ha, ha.wait(), false)
-		return r.hedgeWon(res, ok, h, sink)
 	case <-ha.done:
 		// The hedge is insurance, not a race: the first backend is the
 		// better one, so it keeps its chance until the deadline, and the
 		// hedge's answer stands in only if it fails or runs out of time
 		// (where the floor would have answered otherwise).
-		hres, hok := r.settle(ctx, h, ha, true, false)
-		if res, ok := r.settle(ctx, b, a, a.wait(), false); ok {
+		hres, hok := r.settle(ctx, h, ha, true)
+		if res, ok := r.settle(ctx, b, a, a.wait()); ok {
 			return res, true, b, h
 		}
 		return r.hedgeWon(hres, hok, h, sink)
+	case <-a.done:
 	case <-a.ctx.Done():
-		res, ok := r.settle(ctx, b, a, a.wait(), false)
-		if ok {
-			r.settle(ctx, h, ha, false, true)
-			return res, true, b, h
-		}
-		res, ok = r.settle(ctx, h, ha, ha.wait(), false)
-		return r.hedgeWon(res, ok, h, sink)
 	}
+	// The first backend returned or ran out of time before the hedge did.
+	if res, ok := r.settle(ctx, b, a, a.wait()); ok {
+		r.abandon(h, ha)
+		return res, true, b, h
+	}
+	res, ok := r.settle(ctx, h, ha, ha.wait())
+	return r.hedgeWon(res, ok, h, sink)
+}
+
+// abandon ends a hedge the first backend's reply made unneeded: it is
+// cancelled and its late deltas dropped (its sink is nil: nothing was
+// streamed), and it counts as no failure of h and teaches nothing.
+func (r *Router) abandon(h *backend, a *attempt) {
+	a.cancel()
+	a.mu.Lock()
+	a.closed = true
+	a.mu.Unlock()
+	h.breaker.abandon()
 }
 
 // hedgeWon hands a hedge's buffered reply to sink and counts the win.
@@ -653,7 +655,7 @@ func (r *Router) hedgeWon(res Result, ok bool, h *backend, sink Sink) (Result, b
 // updated, and a Reset is sent if text had been forwarded.
 func (r *Router) attempt(ctx context.Context, b *backend, deadline time.Time, req *Request, sink Sink) (Result, bool) {
 	a := r.launch(ctx, b, deadline, req, sink)
-	return r.settle(ctx, b, a, a.wait(), false)
+	return r.settle(ctx, b, a, a.wait())
 }
 
 // launch starts b's attempt under a child context with the given deadline;
@@ -690,10 +692,8 @@ func (a *attempt) wait() bool {
 
 // settle ends an attempt that has returned (finished) or run out of time:
 // it counts the outcome, updates b's estimates and breaker, and sends a
-// Reset if text had been forwarded and the attempt failed. abandoned says
-// the Router itself gave up on it (a hedge answered first): that is not
-// the backend's failure, and nothing is learned from it.
-func (r *Router) settle(ctx context.Context, b *backend, a *attempt, finished, abandoned bool) (Result, bool) {
+// Reset if text had been forwarded and the attempt failed.
+func (r *Router) settle(ctx context.Context, b *backend, a *attempt, finished bool) (Result, bool) {
 	actx, sink := a.ctx, a.sink
 	a.cancel()
 	now := time.Now()
@@ -703,7 +703,7 @@ func (r *Router) settle(ctx context.Context, b *backend, a *attempt, finished, a
 	forwarded, deltas, firstAt, bad, partial := a.forwarded, a.deltas, a.first, a.bad, a.partial
 	a.mu.Unlock()
 
-	if !abandoned && finished && a.err == nil && !bad && partial == "" && validText(a.res.Text) {
+	if finished && a.err == nil && !bad && partial == "" && validText(a.res.Text) {
 		res := a.res
 		if sink != nil && !forwarded {
 			sink(Delta{Text: res.Text})
@@ -732,13 +732,13 @@ func (r *Router) settle(ctx context.Context, b *backend, a *attempt, finished, a
 	}
 
 	unsuitable := finished && errors.Is(a.err, ErrUnsuitable)
-	if ctx.Err() == context.Canceled || unsuitable || abandoned {
+	if ctx.Err() == context.Canceled || unsuitable {
 		b.breaker.abandon()
 	} else {
 		b.breaker.failure(now)
 	}
 	switch {
-	case ctx.Err() == context.Canceled, unsuitable, abandoned:
+	case ctx.Err() == context.Canceled, unsuitable:
 		// The caller gave up, or the request did not suit a healthy
 		// backend: not the backend's fault, nothing learned.
 	case bad:

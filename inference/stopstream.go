@@ -12,9 +12,10 @@ import (
 // first complete stop sequence releases the text before it and is done.
 // Every backend that streams text it cuts itself (the embedded engine,
 // the OpenAI-compatible server) uses it, so a stop sequence split across
-// tokens or network chunks never leaks its first bytes. Feeding costs
-// O(len(piece) + len(held back) × len(stops)): a reply streams in linear
-// time. The zero value enforces no stop sequences. Not safe for
+// tokens or network chunks never leaks its first bytes. Feeding a piece
+// scans only the held-back tail and the piece, once per stop sequence
+// (plus at most len(stop)² to find a held-back prefix), never the text
+// already released: a reply streams in time linear in its length. The zero value enforces no stop sequences. Not safe for
 // concurrent use.
 type StopStream struct {
 	stops   []string
@@ -85,7 +86,10 @@ func (s *StopStream) Reset() {
 func CutAtStop(text string, stops []string) (string, bool) {
 	cut := -1
 	for _, st := range stops {
-		if i := strings.Index(text, st); st != "" && i >= 0 && (cut < 0 || i < cut) {
+		if st == "" {
+			continue
+		}
+		if i := strings.Index(text, st); i >= 0 && (cut < 0 || i < cut) {
 			cut = i
 		}
 	}

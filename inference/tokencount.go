@@ -24,17 +24,21 @@ var (
 // when the server's response carries no usage (some OpenAI-compatible
 // servers omit it when streaming), so that cost, token metrics and the
 // players' daily token quotas still count. Models tiktoken does not know
-// are counted with FallbackEncoding. It returns 0 for empty text, and -1
-// only if no encoding loads (a broken build).
-func CountTokens(model, text string) int {
-	if text == "" {
-		return 0
-	}
+// are counted with FallbackEncoding. It returns 0 for empty text, and
+// also if no encoding loads (a broken build). A backend that counts often
+// resolves the model once with TokenCounter.
+func CountTokens(model, text string) int { return TokenCounter(model)(text) }
+
+// TokenCounter returns CountTokens for model, with the model's encoding
+// resolved once.
+func TokenCounter(model string) func(text string) int {
 	tk := tokenizerFor(model)
-	if tk == nil {
-		return -1
+	return func(text string) int {
+		if text == "" || tk == nil {
+			return 0
+		}
+		return len(tk.Encode(text, nil, nil))
 	}
-	return len(tk.Encode(text, nil, nil))
 }
 
 func tokenizerFor(model string) *tiktoken.Tiktoken {

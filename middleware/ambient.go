@@ -1,19 +1,9 @@
 package middleware
 
-import "sync"
-
 // AmbientQueueSize is how many pieces of ambient work (observations,
 // deeds, meetings) may wait for the runtime's ambient writer; beyond it
 // Observe, Deed and Meet return an *OverloadError (PriorityAmbient).
 const AmbientQueueSize = 4096
-
-// Deprecated names of AmbientQueueSize: the three kinds of work share one
-// queue.
-const (
-	ObserveQueueSize = AmbientQueueSize
-	DeedQueueSize    = AmbientQueueSize
-	MeetQueueSize    = AmbientQueueSize
-)
 
 // ambientWriter applies a runtime's observations, deeds and meetings off
 // the game's thread, one at a time, in the order the host reported them:
@@ -24,10 +14,6 @@ const (
 type ambientWriter struct {
 	ch chan func()
 }
-
-// ambientWriters maps *Runtime to its *ambientWriter, outside Runtime so
-// that the hot path's struct stays small.
-var ambientWriters sync.Map
 
 // queueAmbient queues work for the ambient writer without blocking. It
 // returns ErrClosed, or an *OverloadError when AmbientQueueSize pieces
@@ -54,19 +40,16 @@ func (rt *Runtime) queueAmbient(work func()) error {
 // holds submitMu and has checked that rt is open, so the writer is
 // counted in rt.wg before Close waits on it.
 func (rt *Runtime) ambientWriter() *ambientWriter {
-	if v, ok := ambientWriters.Load(rt); ok {
-		return v.(*ambientWriter)
+	if rt.ambient == nil {
+		rt.ambient = &ambientWriter{ch: make(chan func(), AmbientQueueSize)}
+		rt.wg.Add(1)
+		go rt.ambientLoop(rt.ambient)
 	}
-	w := &ambientWriter{ch: make(chan func(), AmbientQueueSize)}
-	ambientWriters.Store(rt, w)
-	rt.wg.Add(1)
-	go rt.ambientLoop(w)
-	return w
+	return rt.ambient
 }
 
 func (rt *Runtime) ambientLoop(w *ambientWriter) {
 	defer rt.wg.Done()
-	defer ambientWriters.Delete(rt)
 	for {
 		select {
 		case work := <-w.ch:

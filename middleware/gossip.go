@@ -31,10 +31,6 @@ type gossiper struct {
 	places map[string]map[string]string // tenant → NPC id → place id
 }
 
-// gossipers maps *Runtime to its *gossiper, outside Runtime so that gossip
-// stays in this file.
-var gossipers sync.Map
-
 // Meet reports that NPCs npcA and npcB of tenant ("" for the default one)
 // met at gameTime (zero: now): each tells the other up to three things it
 // knows that the other may know and does not yet (npc.Meet). Like Observe
@@ -126,8 +122,7 @@ func (rt *Runtime) Gossip(ctx context.Context, tenant string, gameTime time.Time
 	}
 	roster := rt.rosterOf(tenant)
 	var located map[string]string
-	if v, ok := gossipers.Load(rt); ok {
-		g := v.(*gossiper)
+	if g := rt.gossip.Load(); g != nil {
 		g.mu.Lock()
 		located = make(map[string]string, len(g.places[tenant]))
 		for id, p := range g.places[tenant] {
@@ -192,8 +187,11 @@ func cmpErr(first, err error) error {
 
 // gossiper returns rt's gossiper, making it on first use.
 func (rt *Runtime) gossiper() *gossiper {
-	v, _ := gossipers.LoadOrStore(rt, &gossiper{places: map[string]map[string]string{}})
-	return v.(*gossiper)
+	if g := rt.gossip.Load(); g != nil {
+		return g
+	}
+	rt.gossip.CompareAndSwap(nil, &gossiper{places: map[string]map[string]string{}})
+	return rt.gossip.Load()
 }
 
 // checkScope validates an observation's knowledge scope (Region, Tags,

@@ -26,8 +26,9 @@ type PregenOptions struct {
 // server is idle (after a start, or when the mood of the world has
 // changed), never from a tick; it runs one turn at a time and takes a
 // backend's capacity as a player's request would. tenant scopes the
-// cache ("" for the default tenant). It stops at ctx's end and returns
-// the totals with the first error.
+// cache ("" for the default tenant). It stops at ctx's end or at the
+// first error (an NPC's prompt that cannot render) and returns the totals
+// so far with that error.
 func (rt *Runtime) Pregenerate(ctx context.Context, tenant string, opts PregenOptions) (npc.PregenReport, error) {
 	var total npc.PregenReport
 	roster := rt.rosterOf(tenant)

@@ -228,6 +228,13 @@ type Runtime struct {
 	memErrs      atomic.Uint64
 	memErrLogged atomic.Int64  // Unix ns of the last log; 0: never
 	memErrUnsaid atomic.Uint64 // failures since that log
+
+	// ambient applies observations, deeds and meetings in order
+	// (ambient.go); made by the first of them, under submitMu.
+	ambient *ambientWriter
+	// gossip is where the host says NPCs are (gossip.go); made by the
+	// first Locate or Gossip.
+	gossip atomic.Pointer[gossiper]
 }
 
 // memoryErrLogEvery is how often a failing memory write is logged while
@@ -808,7 +815,6 @@ func (rt *Runtime) Close() error {
 		rt.pending.Wait()
 		close(rt.stop)
 		rt.wg.Wait()
-		gossipers.Delete(rt) // where the host put the NPCs (Locate)
 	})
 	return nil
 }

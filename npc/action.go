@@ -949,7 +949,7 @@ func (a *Agent) act(t Turn, r *Reply, asked bool) {
 			if strings.TrimSpace(say) == "" {
 				// A reply with actions but nothing said: the player still
 				// gets a line.
-				r.Text = a.Floor(Turn{PlayerID: t.PlayerID, PlayerName: t.PlayerName, Text: t.Text, Seed: t.Seed}).Text
+				r.Text = a.floorLine(t).Text
 			}
 		}
 	}

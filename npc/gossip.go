@@ -216,8 +216,9 @@ func (a *Agent) chooseGossip(listener *Agent, now time.Time, o GossipOptions) ([
 	a.memory.mu.RUnlock()
 
 	type cand struct {
-		rec   *store.MemoryRecord
-		score float64
+		rec    *store.MemoryRecord
+		score  float64
+		origin string // originOf, once: the sort compares it
 	}
 	lnDecay := math.Log(a.memory.opts.DecayPerHour)
 	nowNs := now.UnixNano()
@@ -228,7 +229,7 @@ func (a *Agent) chooseGossip(listener *Agent, now time.Time, o GossipOptions) ([
 			continue
 		}
 		hours := math.Max(0, float64(nowNs-r.GameTime)/float64(time.Hour))
-		cands = append(cands, cand{r, r.Importance * expNeg(lnDecay*hours)})
+		cands = append(cands, cand{r, r.Importance * expNeg(lnDecay*hours), originOf(a.def.ID, *r)})
 	}
 	if len(cands) == 0 {
 		return nil, nil
@@ -243,7 +244,7 @@ func (a *Agent) chooseGossip(listener *Agent, now time.Time, o GossipOptions) ([
 		if x.rec.GameTime != y.rec.GameTime {
 			return x.rec.GameTime > y.rec.GameTime
 		}
-		return originOf(a.def.ID, *x.rec) < originOf(a.def.ID, *y.rec)
+		return x.origin < y.origin
 	})
 	rel, err := listener.Relationship(a.def.ID)
 	if err != nil {
@@ -255,8 +256,7 @@ func (a *Agent) chooseGossip(listener *Agent, now time.Time, o GossipOptions) ([
 	var secrets *guard.Secrets
 	var told []telling
 	for _, c := range cands {
-		r := c.rec
-		origin := originOf(a.def.ID, *r)
+		r, origin := c.rec, c.origin
 		if known[origin] {
 			continue
 		}
@@ -352,8 +352,8 @@ func storyOf(r store.MemoryRecord) string {
 // they are on, else one built from the secrets alone, since gossip keeps
 // secrets even where a studio turned the reply guardrails off.
 func (a *Agent) secretMatcher() *guard.Secrets {
-	if a.guard != nil && a.guard.secrets != nil {
+	if a.guard.secrets != nil {
 		return a.guard.secrets
 	}
-	return guard.NewSecrets(a.def.Secrets)
+	return a.guard.gossipSecrets
 }

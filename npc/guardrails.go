@@ -45,11 +45,14 @@ type agentGuard struct {
 	limits  guard.Limits
 	filter  *guard.Filter
 	secrets *guard.Secrets
+	// gossipSecrets is what gossip refuses to tell when the reply
+	// guardrails are off (secrets is nil then): the secrets alone.
+	gossipSecrets *guard.Secrets
 }
 
 func newAgentGuard(d Definition, g Guardrails, f *guard.Filter) *agentGuard {
 	if g.Off {
-		return &agentGuard{off: true}
+		return &agentGuard{off: true, gossipSecrets: guard.NewSecrets(d.Secrets)}
 	}
 	public := []string{d.Name, d.Role, strings.Join(d.Traits, ", "), d.SpeechStyle, d.Faction, d.Home, d.Greeting}
 	public = append(public, d.Goals...)

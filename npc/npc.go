@@ -142,12 +142,18 @@ func NewRoster(defs []Definition, deps Deps) (*Roster, error) {
 	}
 	sort.Strings(ids)
 	root := deps.Store.Tenant("")
+	// Compiled once per definition and shared by every tenant's agent:
+	// they depend on the definition alone.
+	guards := make(map[string]*agentGuard, len(defs))
+	for _, d := range defs {
+		guards[d.ID] = newAgentGuard(d, deps.Guard, filter)
+	}
 	build := func(tenant string) map[string]*Agent {
 		td := deps
 		td.Store = root.Tenant(tenant)
 		agents := make(map[string]*Agent, len(defs))
 		for _, d := range defs {
-			agents[d.ID] = newAgent(d, td, filter)
+			agents[d.ID] = newAgent(d, td, guards[d.ID])
 		}
 		return agents
 	}
@@ -162,6 +168,9 @@ func NewRoster(defs []Definition, deps Deps) (*Roster, error) {
 // memories load from the store when first needed). Every call with the
 // same tenant returns the same roster.
 func (r *Roster) Tenant(tenant string) *Roster {
+	if tenant == r.tenant {
+		return r
+	}
 	r.tenantsMu.Lock()
 	defer r.tenantsMu.Unlock()
 	if t, ok := r.tenants[tenant]; ok {
@@ -267,7 +276,7 @@ type Agent struct {
 	world agentWorld
 }
 
-func newAgent(d Definition, deps Deps, filter *guard.Filter) *Agent {
+func newAgent(d Definition, deps Deps, g *agentGuard) *Agent {
 	return &Agent{
 		def: d,
 		persona: inference.Persona{ID: d.ID, Name: d.Name, Role: d.Role, Traits: d.Traits,
@@ -276,7 +285,7 @@ func newAgent(d Definition, deps Deps, filter *guard.Filter) *Agent {
 		deps:   deps,
 		memory: newMemoryCache(d.ID, deps.Store, deps.Memory),
 		names:  map[string]string{},
-		guard:  newAgentGuard(d, deps.Guard, filter),
+		guard:  g,
 		feel:   newFeelings(d.ID, deps.Store, d.Traits),
 	}
 }
@@ -439,6 +448,16 @@ func (a *Agent) Floor(t Turn) Reply {
 	if v := a.checkInput(t); v.Blocked() {
 		return a.deflection(t, v)
 	}
+	r := Reply{Result: a.floorLine(t)}
+	r.Relationship = a.relationshipAfter(t, r, true)
+	a.act(t, &r, false)
+	return r
+}
+
+// floorLine is the router's floor line for a player's turn: the persona,
+// the name the NPC knows the player by and whether they have met, from
+// RAM only.
+func (a *Agent) floorLine(t Turn) inference.Result {
 	name := t.PlayerName
 	returning := false
 	a.namesMu.RLock()
@@ -451,10 +470,7 @@ func (a *Agent) Floor(t Turn) Reply {
 	a.namesMu.RUnlock()
 	req := &inference.Request{Intent: ClassifyIntent(t.Text), Persona: a.persona, Tenant: a.deps.Store.TenantName(), PlayerID: t.PlayerID,
 		PlayerName: name, Returning: returning, UserText: t.Text, Seed: t.Seed}
-	r := Reply{Result: a.deps.Router.Floor(req)}
-	r.Relationship = a.relationshipAfter(t, r, true)
-	a.act(t, &r, false)
-	return r
+	return a.deps.Router.Floor(req)
 }
 
 // Remember appends the turn and the reply the player received to the NPC's

@@ -45,8 +45,9 @@ type PregenReport struct {
 // with budget per turn (default 5 s, so the best backend answers), and
 // the router's response cache keeps the replies: a new player's "Hello!"
 // then gets the large model's greeting in microseconds, within any
-// budget. It is ambient work: call it when the server is idle (Runtime
-// does, per tenant). The guardrails still check a cached reply when it is
+// budget. It is ambient work: call it when the server is idle
+// (Runtime.Pregenerate does for one tenant's NPCs; hearth serve, for the
+// default tenant at start). The guardrails still check a cached reply when it is
 // delivered. It stops at ctx's end and returns what it did with ctx's
 // error; without a response cache it returns at once, having asked
 // nothing.

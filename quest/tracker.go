@@ -528,12 +528,20 @@ func (t *Tracker) Expire(now time.Time) ([]Update, error) {
 func (t *Tracker) Log(playerID string) ([]Entry, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if _, err := t.log(playerID); err != nil {
-		return nil, err
-	}
 	l, err := t.stored(playerID)
 	if err != nil {
 		return nil, err
+	}
+	if _, loaded := t.logs[playerID]; !loaded {
+		// Load it into RAM from this one read: slim clones of the entries.
+		ram := make(map[string]*Entry, len(l))
+		for id, e := range l {
+			c := *e
+			c.Progress = append([]int(nil), e.Progress...)
+			slim(&c)
+			ram[id] = &c
+		}
+		t.logs[playerID] = ram
 	}
 	out := make([]Entry, 0, len(l))
 	for _, id := range sortedKeys(l) {

@@ -9,10 +9,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"text/tabwriter"
-	"time"
 
 	"github.com/hearth-ai/hearth/config"
 	"github.com/hearth-ai/hearth/inference"
@@ -132,8 +130,7 @@ func (c inFlightCap) Info() inference.Info {
 func configBackends(c *config.File, conns int) ([]inference.Model, error) {
 	var out []inference.Model
 	for i, b := range c.Backends {
-		hc := &http.Client{Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: conns, MaxIdleConns: conns,
-			IdleConnTimeout: 90 * time.Second}}
+		hc := modelServerClient(conns)
 		prices := inference.Prices{InputPerMTok: b.Prices.InputPerMTok, OutputPerMTok: b.Prices.OutputPerMTok,
 			CacheReadPerMTok: b.Prices.CacheReadPerMTok, CacheWritePerMTok: b.Prices.CacheWritePerMTok}
 		var m inference.Model

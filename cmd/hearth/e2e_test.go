@@ -58,8 +58,6 @@ func repoRoot(t *testing.T) string {
 // srdDir returns the SRD lore folder, or skips the test when it is absent.
 func srdDir(t *testing.T) string { return shareddata.SRDDir(t) }
 
-var servingLine = regexp.MustCompile(`serving (\d+) NPCs on (ws://\S+)`)
-
 type proc struct {
 	cmd    *exec.Cmd
 	url    string
@@ -350,15 +348,7 @@ func TestServeAnswersFromTheShippedModel(t *testing.T) {
 // without a key prints the server's reason for the refusal, and with
 // -key-env holds the conversation.
 func TestChatWithAnAPIKey(t *testing.T) {
-	key, rec, err := server.NewAPIKey("terminal", server.RoleClient, "acme")
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys := filepath.Join(t.TempDir(), "keys.json")
-	b, _ := json.Marshal(map[string]any{"keys": []server.APIKeyRecord{rec}})
-	if err := os.WriteFile(keys, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	keys, key := clientKeyFile(t, "terminal")
 	p := serveProc(t, t.TempDir(), "-auth-keys", keys)
 	out, err := exec.Command(hearthBin, "chat", "-server", p.url, "-player", "p1").CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "no credential") {
@@ -371,4 +361,21 @@ func TestChatWithAnAPIKey(t *testing.T) {
 	if err != nil || !regexp.MustCompile(`on time`).Match(out) {
 		t.Fatalf("chat with -key-env: %v\n%s", err, out)
 	}
+}
+
+// clientKeyFile mints a client API key of tenant acme named id and writes
+// the keys file hearth serve -auth-keys reads (hashes only); it returns
+// the file and the plaintext key.
+func clientKeyFile(t *testing.T, id string) (path, key string) {
+	t.Helper()
+	key, rec, err := server.NewAPIKey(id, server.RoleClient, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path = filepath.Join(t.TempDir(), "keys.json")
+	b, _ := json.Marshal(map[string]any{"keys": []server.APIKeyRecord{rec}})
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path, key
 }

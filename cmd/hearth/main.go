@@ -224,23 +224,24 @@ const (
 	remoteQuality = 10
 )
 
-// newRemoteBackend returns the OpenAI-compatible backend of a large model
-// (tier remote, quality remoteQuality) and its HTTP client, which keeps up
-// to conns idle connections: one per request in flight is what a server
-// under load holds open. The caller closes the client's idle connections
-// when done. It fails as openai.New does (an empty model).
-func newRemoteBackend(baseURL, key, model string, ttft time.Duration, tokensPerS float64, prices inference.Prices, conns int) (*openai.Backend, *http.Client, error) {
-	// Idle connections expire like http.DefaultTransport's, so a burst
-	// does not hold its connections (two goroutines each) for ever.
-	hc := &http.Client{Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: conns, MaxIdleConns: conns,
+// modelServerClient is the HTTP client of a model server backend (-remote,
+// the config file's backends): it keeps up to conns idle connections, one
+// per request in flight being what a server under load holds open, and
+// they expire like http.DefaultTransport's, so a burst does not hold its
+// connections (two goroutines each) for ever. They close with the process.
+func modelServerClient(conns int) *http.Client {
+	return &http.Client{Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: conns, MaxIdleConns: conns,
 		IdleConnTimeout: 90 * time.Second}}
-	b, err := openai.New(openai.Config{BaseURL: baseURL, APIKey: key, Model: model, HTTPClient: hc,
-		Tier: inference.TierRemote, Quality: remoteQuality, ExpectedTTFT: ttft, ExpectedTokensPerSecond: tokensPerS,
-		Prices: prices})
-	if err != nil {
-		return nil, nil, err
-	}
-	return b, hc, nil
+}
+
+// newRemoteBackend returns -remote's OpenAI-compatible backend: tier
+// remote, quality remoteQuality, seeded with a hosted model's typical
+// latency. It fails as openai.New does (an empty model).
+func newRemoteBackend(r remoteFlag) (*openai.Backend, error) {
+	// 256 idle connections: a server answering hundreds of players holds
+	// that many calls open against a slow model.
+	return openai.New(openai.Config{BaseURL: r.url, APIKey: r.key, Model: r.model, HTTPClient: modelServerClient(256),
+		Tier: inference.TierRemote, Quality: remoteQuality, ExpectedTTFT: remoteExpectedTTFT, ExpectedTokensPerSecond: remoteExpectedTPS})
 }
 
 func (f *stackFlags) register(fs *flag.FlagSet, defaultData string) {
@@ -335,10 +336,7 @@ func (f *stackFlags) open(ctx context.Context, stderr io.Writer) (*middleware.St
 		backends = append([]inference.Model{eng}, backends...)
 	}
 	if f.remote.url != "" {
-		// 256 idle connections: a server answering hundreds of players
-		// holds that many calls open against a slow model.
-		// The client's idle connections close with the process.
-		rb, _, err := newRemoteBackend(f.remote.url, f.remote.key, f.remote.model, remoteExpectedTTFT, remoteExpectedTPS, inference.Prices{}, 256)
+		rb, err := newRemoteBackend(f.remote)
 		if err != nil {
 			return nil, nil, fmt.Errorf("-remote: %w", err)
 		}

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -15,7 +14,6 @@ import (
 	"github.com/openai/openai-go/v3/shared"
 
 	"github.com/hearth-ai/hearth/inference/embedded/constrain"
-	"github.com/hearth-ai/hearth/middleware/server"
 	"github.com/hearth-ai/hearth/npc/corpus"
 )
 
@@ -94,15 +92,7 @@ func TestServeOpenAIWithTheOfficialClient(t *testing.T) {
 // invalid_api_key; with a key from the file it is served. Flags of the
 // WebSocket server that have nothing to act on are refused.
 func TestServeOpenAIWithAPIKeys(t *testing.T) {
-	key, rec, err := server.NewAPIKey("engine", server.RoleClient, "acme")
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys := filepath.Join(t.TempDir(), "keys.json")
-	b, _ := json.Marshal(map[string]any{"keys": []server.APIKeyRecord{rec}})
-	if err := os.WriteFile(keys, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	keys, key := clientKeyFile(t, "engine")
 	_, m := startProcUntil(t, exec.Command(hearthBin, "serve", "-openai", "-auth-keys", keys, "-addr", "127.0.0.1:0", "-log", "warn"), openAILine)
 	ctx := t.Context()
 	for _, bad := range []string{"none", key + "x"} {

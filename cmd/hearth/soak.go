@@ -509,7 +509,9 @@ func meanDur(total time.Duration, n uint64) time.Duration {
 	return (total / time.Duration(n)).Round(time.Millisecond)
 }
 
-var soakServingLine = regexp.MustCompile(`serving (\d+) NPCs on (ws://\S+)`)
+// servingLine matches the line serve prints once it listens (serve.go):
+// the NPC count and the WebSocket URL. Tests read it too.
+var servingLine = regexp.MustCompile(`serving (\d+) NPCs on (ws://\S+)`)
 
 // soakChild is the hearth serve process of a soak, started like the
 // end-to-end tests start theirs: its own process group (a Ctrl-C at the
@@ -546,7 +548,7 @@ func startSoakChild(ctx context.Context, bin, logPath string, args ...string) (*
 		defer logf.Close()
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
-			if m := soakServingLine.FindStringSubmatch(sc.Text()); m != nil {
+			if m := servingLine.FindStringSubmatch(sc.Text()); m != nil {
 				select { // the first; later lines must not block the drain
 				case urls <- m[2]:
 				default:

@@ -245,7 +245,7 @@ type job struct {
 	sampler   *sampler
 	matcher   *constrain.Matcher
 	schema    *constrain.Schema
-	out       textOut
+	out       *textOut
 	start     time.Time
 
 	// scheduler state
@@ -301,10 +301,10 @@ func (e *Engine) Generate(ctx context.Context, req *inference.Request, sink infe
 	maxTokens = min(maxTokens, ctxLen-len(ids))
 	s := e.opts.Sampling
 	s.Temperature = req.Temperature
+	stops := append(append([]string(nil), req.Stop...), e.opts.Stop...)
 	j := &job{
 		ctx: ctx, ids: ids, prefixLen: prefixLen, maxTokens: maxTokens,
 		sampler: newSampler(s, req.Seed),
-		out:     textOut{stops: append(append([]string(nil), req.Stop...), e.opts.Stop...)},
 		start:   start, sink: sink, done: make(chan struct{}),
 	}
 	if len(req.ResponseSchema) > 0 {
@@ -313,11 +313,12 @@ func (e *Engine) Generate(ctx context.Context, req *inference.Request, sink infe
 			return inference.Result{}, err
 		}
 		j.schema, j.matcher = schema, schema.NewMatcher(e.vocab)
-		j.out.stops = nil // JSON may contain anything a stop sequence names
+		stops = nil // JSON may contain anything a stop sequence names
 		// The schema bounds the document (maxLength, maxItems); a token cap
 		// could only cut it into invalid JSON, so the context is the cap.
 		j.maxTokens = ctxLen - len(ids)
 	}
+	j.out = newTextOut(stops)
 	select {
 	case e.jobs <- j:
 	default:

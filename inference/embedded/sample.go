@@ -3,7 +3,7 @@ package embedded
 import (
 	"math"
 	"math/rand/v2"
-	"sort"
+	"slices"
 )
 
 // Sampling configures how the next token is drawn from the logits.
@@ -102,7 +102,17 @@ func (s *sampler) draw(logits []float64) int {
 		}
 		idx = h
 	}
-	sort.Slice(idx, func(i, j int) bool { return better(idx[i], idx[j]) })
+	// The order is total (ties to the lower id), so any sort gives the same
+	// result; SortFunc avoids sort.Slice's reflective swapper per token.
+	slices.SortFunc(idx, func(a, b int) int {
+		switch {
+		case a == b:
+			return 0
+		case better(a, b):
+			return -1
+		}
+		return 1
+	})
 	s.prob = s.prob[:0]
 	top := logits[idx[0]]
 	sum := 0.0

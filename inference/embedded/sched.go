@@ -129,7 +129,7 @@ func (e *Engine) admit(running []*job, j *job, getCache func() *llama.Cache, rec
 			release(j)
 			return running
 		}
-		snap := e.model.NewCache()
+		snap := getCache() // a cache the prefix cache evicted earlier, or a new one
 		snap.CopyFrom(j.kv)
 		recycle(prefix.put(pre, snap, j.logits)...) // what the byte bound evicted
 	}
@@ -185,7 +185,7 @@ func (e *Engine) step(j *job) bool {
 	j.generated++
 	j.emit(j.out.addToken(e.tok, tok))
 	switch {
-	case j.out.stopped:
+	case j.out.stopped():
 		j.finish = "stop"
 		return false
 	case j.generated >= j.maxTokens || j.kv.Len() >= e.model.Config().ContextLen:

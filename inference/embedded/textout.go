@@ -16,22 +16,25 @@ import (
 // Each token costs time proportional to its bytes and the held-back tail,
 // not to the reply so far.
 type textOut struct {
-	stops   []string // set before the first add; nil: none
 	stream  *inference.StopStream
 	started bool            // a non-space byte has been seen
 	out     strings.Builder // everything released, valid UTF-8
 	scratch []byte          // token bytes, reused
-	stopped bool            // a stop sequence was found
 }
+
+// newTextOut returns a textOut that cuts at stops (nil: none).
+func newTextOut(stops []string) *textOut {
+	return &textOut{stream: inference.NewStopStream(stops)}
+}
+
+// stopped reports whether a stop sequence was found.
+func (o *textOut) stopped() bool { return o.stream.Stopped() }
 
 // add appends a token's bytes and returns the text that may be streamed
 // now ("" when nothing new is safe yet).
 func (o *textOut) add(b []byte) string {
-	if o.stopped {
+	if o.stopped() {
 		return ""
-	}
-	if o.stream == nil {
-		o.stream = inference.NewStopStream(o.stops)
 	}
 	piece := string(b)
 	if !o.started { // a reply starts at its first non-space byte
@@ -41,25 +44,17 @@ func (o *textOut) add(b []byte) string {
 		}
 		o.started = true
 	}
-	s := o.release(o.stream.Feed(piece))
-	o.stopped = o.stream.Stopped()
-	return s
+	return o.release(o.stream.Feed(piece))
 }
 
 // addToken is add for token id's bytes.
 func (o *textOut) addToken(tok *bpe.Tokenizer, id int) string {
-	if o.stopped {
-		return ""
-	}
 	o.scratch = tok.AppendTokenBytes(o.scratch[:0], id)
 	return o.add(o.scratch)
 }
 
 // finish returns whatever is left at the end of generation.
 func (o *textOut) finish() string {
-	if o.stream == nil {
-		return ""
-	}
 	return o.release(o.stream.Flush())
 }
 

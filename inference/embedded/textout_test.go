@@ -24,7 +24,7 @@ func TestTextOutHoldsBackStopPrefixesAndPartialRunes(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			o := textOut{stops: c.stops}
+			o := newTextOut(c.stops)
 			var got strings.Builder
 			for _, tok := range c.tokens {
 				d := o.add([]byte(tok))

@@ -58,6 +58,7 @@ type Config struct {
 type Backend struct {
 	cfg    Config
 	client sdk.Client
+	count  func(string) int // the model's tokenizer, for replies without usage
 }
 
 // New returns a Backend for cfg. It fails when cfg.Model is empty or the
@@ -87,7 +88,7 @@ func New(cfg Config) (*Backend, error) {
 	if cfg.HTTPClient != nil {
 		opts = append(opts, option.WithHTTPClient(cfg.HTTPClient))
 	}
-	return &Backend{cfg: cfg, client: sdk.NewClient(opts...)}, nil
+	return &Backend{cfg: cfg, client: sdk.NewClient(opts...), count: inference.TokenCounter(cfg.Model)}, nil
 }
 
 // Info implements inference.Model.
@@ -179,10 +180,10 @@ func (b *Backend) Generate(ctx context.Context, req *inference.Request, sink inf
 	// Some OpenAI-compatible servers send no usage when streaming: count
 	// with OpenAI's tokenizer offline, so cost and quotas still count.
 	if res.PromptTokens == 0 {
-		res.PromptTokens = max(inference.CountTokens(b.cfg.Model, req.Prompt), 0)
+		res.PromptTokens = b.count(req.Prompt)
 	}
 	if res.Tokens == 0 {
-		res.Tokens = max(inference.CountTokens(b.cfg.Model, res.Text), 0)
+		res.Tokens = b.count(res.Text)
 	}
 	res.CostUSD = b.cfg.Prices.Cost(res.PromptTokens, res.Tokens, 0, 0)
 	return res, nil

@@ -78,7 +78,7 @@ func DefaultOptions(dir string) Options {
 // for concurrent use. Close it once.
 //
 // A Store is also a view of one tenant's NPC state (Tenant): the tenant's
-// memories, memory-stream bookkeeping and quest logs live under their own
+// memories, memory-stream bookkeeping, relationships, mood and quest logs live under their own
 // key prefix, so two tenants with the same NPC or player ids never see
 // each other's records. Lore and embeddings are the world's, shared by
 // every view.
@@ -301,7 +301,7 @@ func (s *Store) InjectWriteFault(err error) {
 }
 
 // Tenant returns the view of tenant's NPC state (see Store): its
-// memories, memory-stream bookkeeping and quest logs are stored under the
+// memories, memory-stream bookkeeping, relationships, mood and quest logs are stored under the
 // key prefix tenant/<tenant>/ and are invisible to every other view. ""
 // is the default tenant (unprefixed keys: a server without tenants, and
 // every record written before tenants existed). A view shares the

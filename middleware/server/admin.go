@@ -87,9 +87,15 @@ func (s *Server) Connections(tenant string) ConnectionList {
 func (s *Server) Kick(tenant, player string) int {
 	s.mu.Lock()
 	var victims []*conn
-	for c := range s.conns {
-		if c.playerID == player && (tenant == AllTenants || c.principal.Tenant == tenant) {
+	if tenant != AllTenants {
+		for c := range s.players[playerKey(tenant, player)] {
 			victims = append(victims, c)
+		}
+	} else {
+		for c := range s.conns {
+			if c.playerID == player {
+				victims = append(victims, c)
+			}
 		}
 	}
 	s.mu.Unlock()

@@ -85,7 +85,7 @@ func (l *Limits) fill() error {
 	if err := l.Daily.check(); err != nil {
 		return err
 	}
-	if l.ErrorReplies == (Rate{}) {
+	if l.ErrorReplies.PerSecond == 0 { // no error budget is never meant: nil would be a nil limiter
 		l.ErrorReplies = Rate{PerSecond: 10, Burst: 20}
 	}
 	for _, c := range []struct {

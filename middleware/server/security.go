@@ -39,8 +39,13 @@ type Security struct {
 // LoadSecurity reads the keys file, the JWT secret (through getenv, e.g.
 // os.Getenv) and opens the audit log. It fails when a file cannot be read
 // or opened, when the keys file is invalid, or when JWTSecretEnv names a
-// variable that is unset or shorter than MinJWTSecretBytes.
+// variable that is unset or shorter than MinJWTSecretBytes, or when a
+// limit is invalid (as New would, but before anything is opened).
 func LoadSecurity(cfg SecurityConfig, getenv func(string) string) (*Security, error) {
+	l := cfg.Limits // fill writes defaults into its copy only
+	if err := l.fill(); err != nil {
+		return nil, err
+	}
 	sec := &Security{Limits: cfg.Limits}
 	if cfg.KeysFile != "" {
 		kr, err := LoadKeyRing(cfg.KeysFile)
