@@ -22,6 +22,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -53,6 +54,8 @@ type File struct {
 	// Lore are extra lore folders, name → folder, ingested in file order
 	// after the world's own lore.
 	Lore Lore `yaml:"lore"`
+	// Prompts are the studio's prompt templates and their A/B weights.
+	Prompts Prompts `yaml:"prompts"`
 
 	set map[string]bool // dotted paths the file set, e.g. "runtime.tick_hz"
 }
@@ -187,6 +190,63 @@ type Security struct {
 	// PlayerDailyUSD is each player's spend per UTC day, in US dollars
 	// (-player-daily-usd); 0 = no cap.
 	PlayerDailyUSD float64 `yaml:"player_daily_usd"`
+}
+
+// Prompts is the prompts section: a directory of name@version.tmpl
+// templates over the built-in ones, hot reloaded, and A/B weights
+// between versions (docs/config.md).
+type Prompts struct {
+	// Dir is the templates' directory (-prompts), resolved against the
+	// file's folder; it must exist.
+	Dir string `yaml:"dir"`
+	// Watch reloads Dir when a file in it changes (-prompts-watch);
+	// default true.
+	Watch bool `yaml:"watch"`
+	// Weights split players between a template's versions: name →
+	// version → weight, e.g. npc.dialogue: {2: 90, 3: 10}.
+	Weights PromptWeights `yaml:"weights"`
+}
+
+// PromptWeights are A/B weights: template name → version → weight. Each
+// version is a positive integer, each weight a non-negative integer, and
+// a name's weights sum to more than 0.
+type PromptWeights map[string]map[int]int
+
+// UnmarshalYAML reads a mapping of name: {version: weight, …}, refusing
+// what is not a whole number with the line and the template's name.
+func (w *PromptWeights) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.MappingNode {
+		return &fieldError{line: n.Line, msg: "want a mapping of template name: {version: weight, …}, e.g. npc.dialogue: {2: 90, 3: 10}"}
+	}
+	out := PromptWeights{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if _, dup := out[k.Value]; dup {
+			return &fieldError{line: k.Line, field: k.Value, msg: "set twice; keep one"}
+		}
+		if v.Kind != yaml.MappingNode {
+			return &fieldError{line: v.Line, field: k.Value, msg: fmt.Sprintf("want a mapping of version: weight, e.g. {2: 90, 3: 10}, got %s", describe(v))}
+		}
+		arms := map[int]int{}
+		for j := 0; j+1 < len(v.Content); j += 2 {
+			vk, vv := v.Content[j], v.Content[j+1]
+			ver, err := strconv.Atoi(vk.Value)
+			if err != nil || ver <= 0 || vk.Tag != "!!int" {
+				return &fieldError{line: vk.Line, field: k.Value, msg: fmt.Sprintf("version %q: want a positive whole number (the N of %s@N.tmpl)", vk.Value, k.Value)}
+			}
+			wt, err := strconv.Atoi(vv.Value)
+			if err != nil || wt < 0 || vv.Tag != "!!int" {
+				return &fieldError{line: vv.Line, field: fmt.Sprintf("%s.%d", k.Value, ver), msg: fmt.Sprintf("weight %q: want a whole number >= 0", vv.Value)}
+			}
+			if _, dup := arms[ver]; dup {
+				return &fieldError{line: vk.Line, field: k.Value, msg: fmt.Sprintf("version %d set twice; keep one", ver)}
+			}
+			arms[ver] = wt
+		}
+		out[k.Value] = arms
+	}
+	*w = out
+	return nil
 }
 
 // LoreDir is one extra lore folder.

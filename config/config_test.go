@@ -167,3 +167,43 @@ func TestEveryProblemReported(t *testing.T) {
 		t.Fatalf("%v: want two lines", err)
 	}
 }
+
+// The prompts section: the directory resolves against the file's folder,
+// watch defaults to true, weights arrive by name and version; bad ones
+// name the line and the template.
+func TestPromptsSection(t *testing.T) {
+	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, "prompts"), 0o755)
+	p := filepath.Join(dir, "h.yaml")
+	os.WriteFile(p, []byte("prompts:\n  dir: prompts\n  weights:\n    npc.dialogue: {2: 90, 3: 10}\n    npc.bark:\n      1: 1\n"), 0o600)
+	f, err := config.Load(p, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr := f.Prompts
+	if pr.Dir != filepath.Join(dir, "prompts") || !pr.Watch || pr.Weights["npc.dialogue"][3] != 10 || pr.Weights["npc.bark"][1] != 1 || len(pr.Weights) != 2 {
+		t.Fatalf("prompts: %+v", pr)
+	}
+	os.WriteFile(p, []byte("prompts:\n  watch: false\n"), 0o600)
+	if f, err := config.Load(p, env(nil)); err != nil || f.Prompts.Watch {
+		t.Fatalf("watch: false: %+v %v", f, err)
+	}
+	for yaml, want := range map[string]string{
+		"prompts:\n  dir: nowhere\n":                             `h.yaml:2: prompts.dir: "` + filepath.Join(dir, "nowhere") + `": not a readable directory`,
+		"prompts:\n  weights:\n    npc.dialogue: {two: 90}\n":    `h.yaml:3: prompts.weights.npc.dialogue: version "two": want a positive whole number`,
+		"prompts:\n  weights:\n    npc.dialogue: {0: 90}\n":      `version "0": want a positive whole number`,
+		"prompts:\n  weights:\n    npc.dialogue: {2: -1}\n":      `h.yaml:3: prompts.weights.npc.dialogue.2: weight "-1": want a whole number >= 0`,
+		"prompts:\n  weights:\n    npc.dialogue: {2: \"90\"}\n":  `weight "90": want a whole number >= 0`,
+		"prompts:\n  weights:\n    npc.dialogue: {2: 0, 3: 0}\n": `prompts.weights.npc.dialogue: the weights sum to 0`,
+		"prompts:\n  weights:\n    npc.dialogue: 90\n":           `prompts.weights.npc.dialogue: want a mapping of version: weight`,
+		"prompts:\n  weights:\n    \"bad name\": {1: 1}\n":       `prompts.weights.bad name: "bad name": want a template name`,
+		"prompts:\n  weights: [1]\n":                             `prompts.weights: want a mapping of template name`,
+		"prompts:\n  wieghts: {}\n":                              `prompts.wieghts: unknown field; want one of dir, watch, weights`,
+	} {
+		os.WriteFile(p, []byte(yaml), 0o600)
+		_, err := config.Load(p, env(nil))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want %q", yaml, err, want)
+		}
+	}
+}

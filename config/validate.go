@@ -7,10 +7,15 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"time"
 )
 
 var pathf = fmt.Sprintf
+
+// promptName is what a prompt template's name may contain (as
+// inference.LoadPrompts checks).
+var promptName = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 
 // envName is what a POSIX shell accepts as a variable name.
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -210,6 +215,34 @@ func (p *parser) validate(getenv func(string) string) {
 	}
 	if s.PlayerDailyTokens < 0 {
 		p.add(line("security.player_daily_tokens"), "security.player_daily_tokens", "%d: want 0 (no cap) or a positive count", s.PlayerDailyTokens)
+	}
+
+	pr := &f.Prompts
+	if pr.Dir != "" {
+		pr.Dir = resolve(pr.Dir)
+		if st, err := os.Stat(pr.Dir); err != nil || !st.IsDir() {
+			p.add(line("prompts.dir"), "prompts.dir", "%q: not a readable directory of name@version.tmpl files", pr.Dir)
+		}
+	}
+	if !f.Has("prompts.watch") {
+		pr.Watch = true
+	}
+	weighted := make([]string, 0, len(pr.Weights))
+	for name := range pr.Weights {
+		weighted = append(weighted, name)
+	}
+	sort.Strings(weighted)
+	for _, name := range weighted {
+		if !promptName.MatchString(name) {
+			p.add(line("prompts.weights"), "prompts.weights."+name, "%q: want a template name of letters, digits, '.', '_' and '-', e.g. npc.dialogue", name)
+		}
+		total := 0
+		for _, w := range pr.Weights[name] {
+			total += w
+		}
+		if total == 0 {
+			p.add(line("prompts.weights"), "prompts.weights."+name, "the weights sum to 0; give at least one version a positive weight")
+		}
 	}
 
 	lore := map[string]bool{}
