@@ -1,12 +1,17 @@
 package inference_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/hearth-ai/hearth/inference"
 	"github.com/hearth-ai/hearth/inference/template"
+	"github.com/hearth-ai/hearth/internal/store"
 )
 
 func newCache(t *testing.T, opts inference.CacheOptions) *inference.ResponseCache {
@@ -227,5 +232,117 @@ func TestCacheIsQualityAware(t *testing.T) {
 	}
 	if res := within(50 * time.Millisecond); res.Backend != "cache:large" || res.Text != "Mara Kettle keeps the inn." {
 		t.Fatalf("50 ms after: %+v; want the large model's cached answer", res)
+	}
+}
+
+// openStore opens a real Badger store in dir.
+func openStore(t *testing.T, dir string) *store.Store {
+	t.Helper()
+	s, err := store.Open(store.DefaultOptions(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestCachePersists: with a store, an entry written before a restart is
+// served after it through the Router (warm start); one whose TTL passed
+// meanwhile is not; a corrupt record is logged, deleted and skipped.
+func TestCachePersists(t *testing.T) {
+	dir := t.TempDir()
+	st := openStore(t, dir)
+	c, err := inference.NewResponseCache(inference.CacheOptions{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := model("local", 2, time.Millisecond, "Mara", "keeps", "the", "inn.")
+	first := run(t, cachedRouter(t, c, m), lore("Mara Kettle keeps the inn."))
+	c.Put("other", inference.Result{Text: "Two pennies.", Backend: "local", Tier: inference.TierLocal}, 2)
+	c.Close()
+	if err := st.PutRawRespCache("bad", []byte{0xc1, 0x00, 0xff}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	st = openStore(t, dir)
+	defer st.Close()
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	c, err = inference.NewResponseCache(inference.CacheOptions{Store: st, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := c.Stats(); s.Loaded != 2 || s.Entries != 2 {
+		t.Fatalf("after restart: %+v, want 2 entries loaded", s)
+	}
+	if !strings.Contains(logs.String(), "corrupt") || !strings.Contains(logs.String(), "key=bad") {
+		t.Fatalf("the corrupt record was not logged: %q", logs.String())
+	}
+	m2 := model("local", 2, time.Millisecond, "something", "else.")
+	second := run(t, cachedRouter(t, c, m2), lore("Mara Kettle keeps the inn."))
+	if second.Tier != inference.TierCache || second.Text != first.Text || second.Backend != "cache:local" || m2.calls.Load() != 0 {
+		t.Fatalf("after restart: %+v, want the cached %q", second, first.Text)
+	}
+	if got, ok := c.Get("other", 2); !ok || got.Text != "Two pennies." || got.Quality != 2 || got.Tier != inference.TierLocal {
+		t.Fatalf("other after restart: %+v %v", got, ok)
+	}
+	c.Close()
+	n := 0
+	if err := st.RespCacheEntries(func(string, store.RespCacheRecord) bool { n++; return true },
+		func(k string, err error) { t.Errorf("corrupt record %s still stored: %v", k, err) }); err != nil || n != 2 {
+		t.Fatalf("stored entries %d (%v), want 2", n, err)
+	}
+
+	// Eleven minutes later (default TTL 10), nothing is served.
+	later := func() time.Time { return time.Now().Add(11 * time.Minute) }
+	c, err = inference.NewResponseCache(inference.CacheOptionsAt(inference.CacheOptions{Store: st}, later))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if s := c.Stats(); s.Loaded != 0 {
+		t.Fatalf("expired entries loaded: %+v", s)
+	}
+	if _, ok := c.Get("other", 0); ok {
+		t.Fatal("an expired entry was served after a restart")
+	}
+}
+
+// TestCachePersistBound: the store holds no more than the cache's bound:
+// entries evicted for size are deleted there too, and a load stops at
+// MaxBytes.
+func TestCachePersistBound(t *testing.T) {
+	dir := t.TempDir()
+	st := openStore(t, dir)
+	defer st.Close()
+	text := strings.Repeat("x", 840) // about 1 KiB with the key and overhead
+	c, err := inference.NewResponseCache(inference.CacheOptions{Store: st, MaxBytes: 32 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 500 {
+		c.Put(fmt.Sprintf("key-%03d", i), inference.Result{Text: text}, 0)
+	}
+	c.Close()
+	stored := func() int {
+		n := 0
+		if err := st.RespCacheEntries(func(string, store.RespCacheRecord) bool { n++; return true }, nil); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := stored(); n > 40 {
+		t.Fatalf("%d entries stored, want at most the ~32 that fit the bound", n)
+	}
+	// A smaller bound at the next start trims the store.
+	c, err = inference.NewResponseCache(inference.CacheOptions{Store: st, MaxBytes: 8 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	if s, n := c.Stats(), stored(); s.Loaded > 8 || n > 8 {
+		t.Fatalf("loaded %d, stored %d: want at most 8 under an 8 KiB bound", s.Loaded, n)
 	}
 }

@@ -21,6 +21,7 @@
 //	embed/part/<slot>/<n>             a part of that model's data (n: 8 hex digits)
 //	embed/graph/<name>                a vector index graph's header (see embedding.go)
 //	embed/gpart/<name>/<n>            a part of that graph (n: 8 hex digits)
+//	respcache/<cache key>             RespCacheRecord (tenant-neutral: the key hashes the tenant in; see respcache.go)
 package store
 
 import (
