@@ -92,7 +92,7 @@ func (a *Agent) prepareBark(ctx context.Context, t Turn) (*inference.Request, in
 	if occasion == "" {
 		occasion = t.Trigger
 	}
-	text, ref, err := a.deps.Prompts.Render(BarkPrompt, promptData{Persona: a.def, Facts: req.Facts,
+	text, ref, err := a.deps.Prompts.RenderFor(BarkPrompt, t.PlayerID, promptData{Persona: a.def, Facts: req.Facts,
 		Occasion: occasion})
 	if err != nil {
 		return nil, ref, fmt.Errorf("npc %q: %w", a.def.ID, err)

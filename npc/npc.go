@@ -82,9 +82,26 @@ type Deps struct {
 
 // DefaultPrompts loads the prompt templates shipped with this package
 // (npc.dialogue@1 and @2, …; dialogue turns render the latest, @2, which
-// adds the NPC's mood and feelings about the player).
+// adds the NPC's mood and feelings about the player). It is OpenPrompts
+// with no directory and no weights.
 func DefaultPrompts() (*inference.Prompts, error) {
-	return inference.LoadPrompts(promptFiles, "prompts")
+	return OpenPrompts(inference.PromptOptions{})
+}
+
+// OpenPrompts loads the shipped templates with opts.Dir's over them (a
+// studio's new versions and overrides; see docs/config.md), with
+// opts.Weights' A/B split and, with opts.Watch, hot reload; opts.Base,
+// BaseDir and Data are set here. Every version of the templates agents
+// render (npc.dialogue, npc.bark and their -small forms) is checked
+// against the data agents render them with, so a template naming a field
+// that does not exist fails here, or its reload is refused, naming the
+// file, the template and the field. Close the result when opts.Watch is
+// set.
+func OpenPrompts(opts inference.PromptOptions) (*inference.Prompts, error) {
+	opts.Base, opts.BaseDir = promptFiles, "prompts"
+	opts.Data = map[string]any{DialoguePrompt: promptData{}, BarkPrompt: promptData{},
+		SmallDialoguePrompt: promptData{}, SmallBarkPrompt: promptData{}}
+	return inference.OpenPrompts(opts)
 }
 
 // Roster holds the agents of a world. It is safe for concurrent use.
@@ -412,7 +429,7 @@ func (a *Agent) Prepare(ctx context.Context, t Turn) (*inference.Request, infere
 		}
 	}
 	shareable := makeShareable(req, recent)
-	text, ref, err := a.deps.Prompts.Render(DialoguePrompt, promptData{
+	text, ref, err := a.deps.Prompts.RenderFor(DialoguePrompt, t.PlayerID, promptData{
 		Persona: a.def, PlayerName: req.PlayerName, Returning: req.Returning,
 		UserText: t.Text, Facts: req.Facts, Memories: req.Memories,
 		Feeling: req.Relationship, FeelingAbout: feelingAbout(req.PlayerName),

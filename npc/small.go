@@ -161,7 +161,7 @@ func (a *Agent) renderSmall(req *inference.Request, name, query string, data pro
 	if len(data.Memories) > smallMemories {
 		data.Memories = data.Memories[:smallMemories]
 	}
-	text, _, err := a.deps.Prompts.Render(name, data)
+	text, _, err := a.deps.Prompts.RenderFor(name, req.PlayerID, data)
 	if err != nil {
 		return err
 	}
