@@ -17,6 +17,8 @@ type Collector struct {
 	relaxed, hedged, hedgeWins                                     *prometheus.Desc
 	inFlight, ttft, circuit                                        *prometheus.Desc
 	hits, misses, entries, bytes                                   *prometheus.Desc
+	more                                                           cacheDescs    // semcache.go
+	decided                                                        decisionDescs // trace.go
 }
 
 // NewCollector returns a Collector over r and cache (nil when there is no
@@ -44,6 +46,8 @@ func NewCollector(r *Router, cache *ResponseCache) *Collector {
 		misses:         d("hearth_cache_misses_total", "Response cache lookups that did not (absent, or of lower quality than the request could afford)."),
 		entries:        d("hearth_cache_entries", "Entries in the response cache (an estimate while evictions run)."),
 		bytes:          d("hearth_cache_bytes", "Weighed size of the response cache, bytes."),
+		more:           newCacheDescs(),
+		decided:        newDecisionDescs(),
 	}
 }
 
@@ -54,6 +58,8 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		c.inFlight, c.ttft, c.circuit, c.hits, c.misses, c.entries, c.bytes} {
 		ch <- d
 	}
+	c.more.describe(ch)
+	c.decided.describe(ch)
 }
 
 // Collect implements prometheus.Collector.
@@ -87,6 +93,8 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(c.circuit, prometheus.GaugeValue, v, append(l, st)...)
 		}
 	}
+	c.decided.collect(c.r, ch)
+	c.more.collect(c.r, c.cache, ch)
 	if c.cache != nil {
 		st := c.cache.Stats()
 		ch <- prometheus.MustNewConstMetric(c.hits, prometheus.CounterValue, float64(st.Hits))

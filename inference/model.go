@@ -131,7 +131,11 @@ type Request struct {
 	Seed             uint64   // same seed, same output on deterministic backends
 	Stop             []string // stop sequences
 	BudgetMS         float64  // the caller's budget, for reporting; the deadline is ctx's
-	AllowFallback    bool     // reserved: refinement after the on-time answer (issue 4)
+	// Refine, when set, asks for "answer now, refine later": a better
+	// backend that does not fit the deadline is started beside the
+	// on-time answer and its reply arrives later through Refine.Done
+	// (see Refinement). Backends ignore it; ExactKey does not include it.
+	Refine *Refinement
 	// ResponseSchema, when set, is a JSON Schema the reply must validate
 	// against: the embedded model enforces it by constrained decoding
 	// (inference/embedded/constrain documents the subset). nil: free text.
@@ -159,6 +163,18 @@ type Result struct {
 	// the Router started because the first was slow to begin
 	// (RouterOptions.MaxHedgeShare); FallbackFrom names the first.
 	Hedged bool
+	// Reason says why the Router chose the backend that answered
+	// (ReasonFit, ReasonFallback, ReasonFloorNoFit, …); "" when no Router
+	// was involved.
+	Reason Reason
+	// Predicted is the completion time the Router predicted for the
+	// answering backend's attempt when it chose it, measured from that
+	// attempt's start (after a fallback, Latency also holds the failed
+	// attempts); 0 for the cache and the floor, which are not predicted.
+	Predicted time.Duration
+	// Refining is set when a refinement (Request.Refine) is under way: a
+	// better backend's answer will reach Refine.Done after this one.
+	Refining bool
 }
 
 // Delta is a piece of streamed text. When Reset is true the receiver must

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // DefaultBudget is the time the Router allows a request whose context has no
@@ -51,6 +53,9 @@ type RouterOptions struct {
 	// a Request.CacheKey, and filled with their answers (DESIGN §4: the
 	// response cache is the fastest tier). Nil disables caching.
 	Cache *ResponseCache
+	// Semantic, when set with Cache, is consulted after an exact-cache
+	// miss and filled alongside it (SemanticCache). Nil: none.
+	Semantic *SemanticCache
 
 	// BreakerFailures consecutive failed attempts (errors, malformed
 	// output, timeouts) open a backend's circuit: it gets no calls until
@@ -147,6 +152,7 @@ type Router struct {
 	backends   []*backend // Quality descending
 	reserve    time.Duration
 	cache      *ResponseCache
+	sem        *SemanticCache
 	iP50       int // indices into the estimators' quantiles
 	iP90       int
 	iFit       int
@@ -159,6 +165,8 @@ type Router struct {
 	hedgeMu    sync.Mutex    // guards the rest, taken only when a hedge is due
 	hedgeSeen  uint64        // hedgeReqs already turned into credit
 	hedgeCred  float64
+
+	decided decisions // requests answered, by Reason (trace.go)
 }
 
 type backend struct {
@@ -173,7 +181,8 @@ type backend struct {
 	breaker                                                 *breaker
 	// lastSeen is when the backend was last tried or relaxed (Unix ns).
 	lastSeen atomic.Int64
-	relaxed  atomic.Uint64 // relax steps taken (BackendStats.Relaxed)
+	relaxed  atomic.Uint64   // relax steps taken (BackendStats.Relaxed)
+	pred     predictionStats // actual over predicted completion time (trace.go)
 }
 
 // NewRouter returns a Router over backends with floor as the last resort.
@@ -230,6 +239,7 @@ func NewRouter(floor Model, backends []Model, opts RouterOptions) (*Router, erro
 		floorInf:   floor.Info(),
 		reserve:    opts.FloorReserve,
 		cache:      opts.Cache,
+		sem:        opts.Semantic,
 		iP50:       slices.Index(qs, 0.5),
 		iP90:       slices.Index(qs, 0.9),
 		iFit:       slices.Index(qs, opts.FitQuantile),
@@ -357,6 +367,7 @@ func (r *Router) predict(b *backend, req *Request) time.Duration {
 func (r *Router) Floor(req *Request) Result {
 	res, _ := r.runFloor(req, nil)
 	res.Floor = len(r.backends) > 0
+	res.Reason = ReasonFloorDeadline
 	return res
 }
 
@@ -397,6 +408,19 @@ func (r *Router) runFloor(req *Request, sink Sink) (Result, error) {
 // measured from the call to Generate. The error is non-nil (wrapping
 // ErrNoBackend) only if the floor itself fails.
 func (r *Router) Generate(ctx context.Context, req *Request, sink Sink) (Result, error) {
+	var res Result
+	var err error
+	if ctx, span := StartSpan(ctx, SpanRoute); span.IsRecording() {
+		res, err = r.generateTraced(ctx, span, req, sink)
+	} else {
+		res, err = r.generate(ctx, req, sink)
+	}
+	r.decided.count(res.Reason)
+	return res, err
+}
+
+// generate is Generate without its span and count (trace.go).
+func (r *Router) generate(ctx context.Context, req *Request, sink Sink) (Result, error) {
 	start := time.Now()
 	deadline, ok := ctx.Deadline()
 	if !ok {
@@ -411,26 +435,39 @@ func (r *Router) Generate(ctx context.Context, req *Request, sink Sink) (Result,
 		req.Seed = keySeed(req.CacheKey)
 	}
 	cacheable := r.cache != nil && req.CacheKey != ""
+	var sk SemanticKey // the semantic cache's key, from its lookup (semcache.go)
 	if cacheable {
 		// A cached answer serves if it is as good as the best backend
 		// that could answer in the time left: an answer the floor gave a
 		// 50 ms request does not stand in for the large model when a
 		// caller with a 5 s budget asks the same.
-		if c, ok := r.cache.Get(req.CacheKey, r.bestFit(req, attemptDeadline)); ok {
+		if c, ok := r.cacheGet(ctx, req, r.bestFit(req, attemptDeadline), &sk); ok {
+			traceCache(ctx, start, true)
 			res := c.Result
+			res.Reason, res.Predicted = ReasonCache, 0
+			// A cached answer is refined only by a better backend than
+			// the one that wrote it.
+			ref := r.startRefine(req, c.Quality, start)
 			if sink != nil {
 				sink(Delta{Text: res.Text})
 			}
 			res.Backend = "cache:" + res.Backend
 			res.Tier, res.Floor, res.FallbackFrom = TierCache, false, ""
 			res.TTFT, res.Latency, res.CostUSD = 0, 0, 0
+			res.Refining = ref.release()
 			return r.finish(res, start), nil
 		}
+		traceCache(ctx, start, false)
+	}
+	var ref *refiner
+	if req.Refine != nil {
+		ref = r.startRefine(req, r.bestFit(req, attemptDeadline), start)
 	}
 
 	r.earnHedge()
 	var first *backend // first backend tried
 	var hedge *backend // a backend already tried as a hedge
+	rejected := false  // a backend that fitted refused the request
 	for i, b := range r.backends {
 		if ctx.Err() != nil {
 			break
@@ -449,6 +486,7 @@ func (r *Router) Generate(ctx context.Context, req *Request, sink Sink) (Result,
 		}
 		if !b.admit(time.Now()) {
 			b.rejects.Add(1)
+			rejected = true
 			continue
 		}
 		if first == nil {
@@ -469,14 +507,35 @@ func (r *Router) Generate(ctx context.Context, req *Request, sink Sink) (Result,
 			if first != by {
 				res.FallbackFrom = first.info.Name
 			}
-			if cacheable {
-				r.cache.Put(req.CacheKey, res, by.info.Quality)
+			switch {
+			case res.Hedged:
+				res.Reason = ReasonHedge
+			case first != by:
+				res.Reason = ReasonFallback
+			default:
+				res.Reason = ReasonFit
 			}
+			if cacheable {
+				r.cachePut(req, sk, res, by.info.Quality)
+			}
+			res.Refining = ref.release()
 			return r.finish(res, start), nil
 		}
 	}
 
+	_, floorSpan := StartSpan(ctx, SpanFloor)
 	res, err := r.runFloor(req, sink)
+	floorSpan.End()
+	switch {
+	case len(r.backends) == 0:
+		res.Reason = ReasonFloorOnly
+	case first != nil:
+		res.Reason = ReasonFloorAfterFailure
+	case rejected:
+		res.Reason = ReasonFloorUnavailable
+	default:
+		res.Reason = ReasonFloorNoFit
+	}
 	if len(r.backends) > 0 {
 		res.Floor = true
 	}
@@ -485,12 +544,13 @@ func (r *Router) Generate(ctx context.Context, req *Request, sink Sink) (Result,
 		// the best answer there is at it and worth keeping (at the floor's
 		// quality). A floor answer after a backend failed or ran out of
 		// time is not: next time the backend may make it.
-		r.cache.Put(req.CacheKey, res, r.floorInf.Quality)
+		r.cachePut(req, sk, res, r.floorInf.Quality)
 	}
 	if first != nil {
 		res.FallbackFrom = first.info.Name
 		first.floorFallbacks.Add(1)
 	}
+	res.Refining = ref.release()
 	return r.finish(res, start), err
 }
 
@@ -599,6 +659,7 @@ func (r *Router) attemptHedged(ctx context.Context, b *backend, rest []*backend,
 	}
 	b.hedged.Add(1)
 	ha := r.launch(ctx, h, deadline, req, nil)
+	ha.markHedge()
 	select {
 	case <-a.firstCh:
 		// The first backend started after all: it keeps the reply.
@@ -636,6 +697,7 @@ func (r *Router) abandon(h *backend, a *attempt) {
 	a.closed = true
 	a.mu.Unlock()
 	h.breaker.abandon()
+	a.endAttempt(outcomeAbandoned, 0)
 }
 
 // hedgeWon hands a hedge's buffered reply to sink and counts the win.
@@ -664,6 +726,8 @@ func (r *Router) attempt(ctx context.Context, b *backend, deadline time.Time, re
 func (r *Router) launch(ctx context.Context, b *backend, deadline time.Time, req *Request, sink Sink) *attempt {
 	actx, cancel := context.WithDeadline(ctx, deadline)
 	a := &attempt{ctx: actx, sink: sink, cancel: cancel, start: time.Now(), done: make(chan struct{}), firstCh: make(chan struct{})}
+	a.predicted = r.predict(b, req)
+	a.startAttempt(ctx, b)
 	b.calls.Add(1)
 	b.lastSeen.Store(a.start.UnixNano())
 	go func() {
@@ -728,6 +792,9 @@ func (r *Router) settle(ctx context.Context, b *backend, a *attempt, finished bo
 			res.TTFT = res.Latency
 		}
 		b.breaker.success()
+		res.Predicted = a.predicted
+		b.pred.observe(res.Latency, a.predicted)
+		a.endAttempt(outcomeOK, res.TTFT)
 		return res, true
 	}
 
@@ -748,6 +815,7 @@ func (r *Router) settle(ctx context.Context, b *backend, a *attempt, finished bo
 		b.errors.Add(1)
 	case !finished || errors.Is(actx.Err(), context.DeadlineExceeded) && a.err != nil:
 		b.timeouts.Add(1)
+		b.pred.observe(now.Sub(a.start), a.predicted) // a lower bound
 		// Censored observation: the backend took at least this long.
 		if deltas == 0 {
 			b.ttft.observe(float64(now.Sub(a.start)))
@@ -759,6 +827,7 @@ func (r *Router) settle(ctx context.Context, b *backend, a *attempt, finished bo
 	default:
 		b.errors.Add(1)
 	}
+	a.endAttempt(failOutcome(ctx, actx, a.err, finished, bad, unsuitable), ttftOf(deltas, firstAt, a.start))
 	if forwarded && sink != nil {
 		sink(Delta{Reset: true})
 	}
@@ -790,6 +859,9 @@ type attempt struct {
 	deltas    int       // non-empty deltas received
 	first     time.Time // when the first non-empty delta arrived
 	partial   string    // an incomplete UTF-8 sequence held back from sink
+
+	predicted time.Duration // the Router's prediction of its completion time when it chose the backend
+	span      trace.Span    // its inference.attempt span (a no-op one when untraced)
 }
 
 // deliver is the Sink handed to the backend. It forwards complete UTF-8 text
