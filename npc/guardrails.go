@@ -214,6 +214,7 @@ func (a *Agent) respondGuarded(ctx context.Context, t Turn, sink inference.Sink)
 	if err != nil {
 		return Reply{}, err
 	}
+	a.refineInto(req, ref, t)
 	var gs *guardedSink
 	var inner inference.Sink
 	if sink != nil {

@@ -247,6 +247,9 @@ type Turn struct {
 	// remembered, and says the same to every player (its request carries
 	// an exact cache key over the NPC, the trigger and the lore).
 	Trigger string
+	// Refine, when set, asks for a better answer after the on-time one
+	// (see Refinement); nil: one answer, inside the deadline.
+	Refine *Refinement
 }
 
 // Reply is an agent's answer to a turn.
@@ -369,6 +372,7 @@ func (a *Agent) respond(ctx context.Context, t Turn, sink inference.Sink) (Reply
 	if err != nil {
 		return Reply{}, err
 	}
+	a.refineInto(req, ref, t)
 	res, err := a.deps.Router.Generate(ctx, req, sink)
 	return Reply{Result: res, Prompt: ref}, err
 }
@@ -377,6 +381,8 @@ func (a *Agent) respond(ctx context.Context, t Turn, sink inference.Sink) (Reply
 // memories, knowledge-filtered lore and the rendered prompt. For a bark
 // (t.Trigger set) it recalls nothing: see Turn.Trigger.
 func (a *Agent) Prepare(ctx context.Context, t Turn) (*inference.Request, inference.PromptRef, error) {
+	ctx, span := inference.StartSpan(ctx, inference.SpanPrepare) // a no-op unless traced
+	defer span.End()
 	if t.Trigger != "" {
 		return a.prepareBark(ctx, t)
 	}
@@ -400,6 +406,7 @@ func (a *Agent) Prepare(ctx context.Context, t Turn) (*inference.Request, infere
 	if dl, ok := ctx.Deadline(); ok {
 		req.BudgetMS = float64(time.Until(dl)) / 1e6
 	}
+	_, recall := inference.StartSpan(ctx, inference.SpanRecall)
 	recent, err := a.memory.recent(t.PlayerID)
 	if err != nil {
 		// Memory is an enrichment: a failing disk must not silence the NPC.
@@ -415,6 +422,7 @@ func (a *Agent) Prepare(ctx context.Context, t Turn) (*inference.Request, infere
 		a.rememberName(t.PlayerID, req.PlayerName)
 	}
 	req.Memories = a.memory.recall(t.PlayerID, t.Text, now, recallTopK)
+	recall.End()
 	// Feelings, with this line weighed in: a threatened NPC answers the
 	// threat warily. Like memory, they are an enrichment.
 	if rel, mood, _, err := a.feel.projected(t.PlayerID, t.Text, now, false); err != nil {
@@ -423,12 +431,16 @@ func (a *Agent) Prepare(ctx context.Context, t Turn) (*inference.Request, infere
 		req.Relationship = promptFeeling(rel, mood)
 	}
 	if req.Intent == inference.IntentDialogue {
+		_, search := inference.StartSpan(ctx, inference.SpanLore)
 		for _, h := range a.deps.Lore.Search(t.Text, loreTopK, a.filter) {
 			req.Facts = append(req.Facts, inference.Fact{Source: h.Chunk.Source, DocPath: h.Chunk.DocPath,
 				Heading: h.Chunk.Heading, Text: h.Chunk.Text, Score: h.Score})
 		}
+		search.End()
 	}
 	shareable := makeShareable(req, recent)
+	_, render := inference.StartSpan(ctx, inference.SpanRender)
+	defer render.End()
 	text, ref, err := a.deps.Prompts.RenderFor(DialoguePrompt, t.PlayerID, promptData{
 		Persona: a.def, PlayerName: req.PlayerName, Returning: req.Returning,
 		UserText: t.Text, Facts: req.Facts, Memories: req.Memories,
@@ -451,6 +463,7 @@ func (a *Agent) Prepare(ctx context.Context, t Turn) (*inference.Request, infere
 	if a.modelActions() {
 		a.askActions(req)
 	}
+	inference.TracePrepared(span, req)
 	return req, ref, nil
 }
 
