@@ -56,6 +56,8 @@ type File struct {
 	Lore Lore `yaml:"lore"`
 	// Prompts are the studio's prompt templates and their A/B weights.
 	Prompts Prompts `yaml:"prompts"`
+	// Tracing exports OpenTelemetry spans of every request over OTLP/HTTP.
+	Tracing Tracing `yaml:"tracing"`
 
 	set map[string]bool // dotted paths the file set, e.g. "runtime.tick_hz"
 }
@@ -152,6 +154,10 @@ type Router struct {
 	// tier, in [0, 1]; NoHedging turns hedging off.
 	MaxHedgeShare float64 `yaml:"max_hedge_share"`
 	NoHedging     bool    `yaml:"no_hedging"`
+	// DailySpendCapUSD caps what billed backends (those with prices) may
+	// charge per UTC day over every player, in US dollars; past it they
+	// are not called until 00:00 UTC. 0: no cap.
+	DailySpendCapUSD float64 `yaml:"daily_spend_cap_usd"`
 }
 
 // Cache is the exact response cache section.
@@ -162,6 +168,15 @@ type Cache struct {
 	TTL Duration `yaml:"ttl"`
 	// Off turns the cache off (-no-cache).
 	Off bool `yaml:"off"`
+	// Persist keeps a copy of the cache in the data directory's store, so
+	// a restarted server starts warm (-persist-cache).
+	Persist bool `yaml:"persist"`
+	// Semantic adds the semantic cache behind the exact one
+	// (-semantic-cache; off by default, docs/architecture.md).
+	Semantic bool `yaml:"semantic"`
+	// SemanticThreshold is its cosine threshold in [0, 1]; 0 = the
+	// default (-semantic-threshold).
+	SemanticThreshold float64 `yaml:"semantic_threshold"`
 }
 
 // Security is the security section; each field is the hearth serve flag
@@ -205,6 +220,19 @@ type Prompts struct {
 	// Weights split players between a template's versions: name →
 	// version → weight, e.g. npc.dialogue: {2: 90, 3: 10}.
 	Weights PromptWeights `yaml:"weights"`
+}
+
+// Tracing is the tracing section (docs/config.md, "tracing").
+type Tracing struct {
+	// OTLPEndpoint is the OTLP/HTTP receiver's base URL, e.g.
+	// http://127.0.0.1:4318 (-otlp-endpoint); "" falls back to the
+	// standard OTEL_EXPORTER_OTLP_ENDPOINT variable, and without either
+	// nothing is traced.
+	OTLPEndpoint string `yaml:"otlp_endpoint"`
+	// ServiceName is the service.name of the spans; default "hearth".
+	ServiceName string `yaml:"service_name"`
+	// SampleRatio is the share of requests traced, in (0, 1]; default 1.
+	SampleRatio float64 `yaml:"sample_ratio"`
 }
 
 // PromptWeights are A/B weights: template name → version → weight. Each

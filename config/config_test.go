@@ -101,6 +101,7 @@ func TestBadInput(t *testing.T) {
 		{"negative cache size", "cache:\n  size_mib: -64\n", []string{"cache.size_mib: -64"}},
 		{"negative in flight", ok + "    max_in_flight: -1\n", []string{"backends[0].max_in_flight: -1"}},
 		{"fit quantile", "router:\n  fit_quantile: 1.5\n", []string{"h.yaml:2: router.fit_quantile: 1.5: want a quantile strictly between 0 and 1"}},
+		{"spend cap", "router:\n  daily_spend_cap_usd: -5\n", []string{"h.yaml:2: router.daily_spend_cap_usd: -5: want 0 (no cap) or a positive number of US dollars"}},
 		{"duplicate names", ok + "  - kind: openai\n    model: m\n", []string{"h.yaml:4: backends[1].name: \"openai:m\" is already the name of backends[0]"}},
 		{"duplicate explicit names", "backends:\n  - {name: a, kind: openai, model: x}\n  - {name: a, kind: anthropic, model: y}\n", []string{"backends[1].name: \"a\" is already"}},
 		{"missing model", "backends:\n  - kind: openai\n    base_url: http://h/v1\n", []string{"h.yaml:2: backends[0].model: missing; want the model name"}},
@@ -203,6 +204,31 @@ func TestPromptsSection(t *testing.T) {
 		os.WriteFile(p, []byte(yaml), 0o600)
 		_, err := config.Load(p, env(nil))
 		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want %q", yaml, err, want)
+		}
+	}
+}
+
+// The tracing section: its values arrive, and a bad endpoint or ratio
+// is an error naming the line.
+func TestTracingSection(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "h.yaml")
+	os.WriteFile(p, []byte("tracing:\n  otlp_endpoint: http://127.0.0.1:4318\n  service_name: inn\n  sample_ratio: 0.25\n"), 0o600)
+	f, err := config.Load(p, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr := f.Tracing; tr.OTLPEndpoint != "http://127.0.0.1:4318" || tr.ServiceName != "inn" || tr.SampleRatio != 0.25 {
+		t.Fatalf("tracing: %+v", tr)
+	}
+	for yaml, want := range map[string]string{
+		"tracing:\n  otlp_endpoint: 127.0.0.1:4318\n": `h.yaml:2: tracing.otlp_endpoint: "127.0.0.1:4318": want an http:// or https:// URL with a host`,
+		"tracing:\n  sample_ratio: 0\n":               `h.yaml:2: tracing.sample_ratio: 0: want a share in (0, 1]`,
+		"tracing:\n  sample_ratio: 1.5\n":             `tracing.sample_ratio: 1.5: want a share in (0, 1]`,
+		"tracing:\n  sampel_ratio: 1\n":               `h.yaml:2: tracing.sampel_ratio: unknown field; want one of otlp_endpoint, service_name, sample_ratio`,
+	} {
+		os.WriteFile(p, []byte(yaml), 0o600)
+		if _, err := config.Load(p, env(nil)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: error %v, want %q", yaml, err, want)
 		}
 	}

@@ -180,6 +180,9 @@ func (p *parser) validate(getenv func(string) string) {
 	if f.Has("router.max_hedge_share") && !(r.MaxHedgeShare >= 0 && r.MaxHedgeShare <= 1) {
 		p.add(line("router.max_hedge_share"), "router.max_hedge_share", "%g: want a share between 0 and 1, e.g. 0.1", r.MaxHedgeShare)
 	}
+	if r.DailySpendCapUSD < 0 {
+		p.add(line("router.daily_spend_cap_usd"), "router.daily_spend_cap_usd", "%g: want 0 (no cap) or a positive number of US dollars", r.DailySpendCapUSD)
+	}
 	if f.Has("router.fit_quantile") && (r.FitQuantile <= 0 || r.FitQuantile >= 1) {
 		p.add(line("router.fit_quantile"), "router.fit_quantile", "%g: want a quantile strictly between 0 and 1, e.g. 0.9", r.FitQuantile)
 	}
@@ -191,6 +194,9 @@ func (p *parser) validate(getenv func(string) string) {
 		if d < 0 {
 			p.add(line(path), path, "%v: must not be negative", d)
 		}
+	}
+	if t := f.Cache.SemanticThreshold; !(t >= 0 && t <= 1) {
+		p.add(line("cache.semantic_threshold"), "cache.semantic_threshold", "%g: want a cosine similarity between 0 and 1 (0: the default)", t)
 	}
 	if f.Cache.SizeMiB < 0 {
 		p.add(line("cache.size_mib"), "cache.size_mib", "%d: want 0 (the default, 64) or a positive size in MiB", f.Cache.SizeMiB)
@@ -257,5 +263,15 @@ func (p *parser) validate(getenv func(string) string) {
 		if st, err := os.Stat(l.Dir); err != nil || !st.IsDir() {
 			p.add(l.line, path, "%q: not a readable directory", l.Dir)
 		}
+	}
+
+	if tr := f.Tracing; tr.OTLPEndpoint != "" {
+		u, err := url.Parse(tr.OTLPEndpoint)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			p.add(line("tracing.otlp_endpoint"), "tracing.otlp_endpoint", "%q: want an http:// or https:// URL with a host, e.g. http://127.0.0.1:4318", tr.OTLPEndpoint)
+		}
+	}
+	if f.Has("tracing.sample_ratio") && !(f.Tracing.SampleRatio > 0 && f.Tracing.SampleRatio <= 1) {
+		p.add(line("tracing.sample_ratio"), "tracing.sample_ratio", "%g: want a share in (0, 1], e.g. 0.1 to trace one request in ten", f.Tracing.SampleRatio)
 	}
 }

@@ -205,6 +205,11 @@ type Info struct {
 	// once (a GPU server's batch, a provider's concurrency limit); beyond
 	// it the Router passes the request to the next tier. 0: no cap.
 	MaxInFlight int
+	// Billed is set for a backend that charges per token (its configured
+	// Prices are not zero): RouterOptions.DailySpendCapUSD stops it once
+	// the day's spend reaches the cap. A backend whose replies carry a
+	// cost is treated as billed from its first such reply either way.
+	Billed bool
 }
 
 // Model is a text generation backend. Generate streams deltas to sink (which

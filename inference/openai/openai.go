@@ -94,7 +94,8 @@ func New(cfg Config) (*Backend, error) {
 // Info implements inference.Model.
 func (b *Backend) Info() inference.Info {
 	return inference.Info{Name: b.cfg.Name, Tier: b.cfg.Tier, Quality: b.cfg.Quality,
-		ExpectedTTFT: b.cfg.ExpectedTTFT, ExpectedTokensPerSecond: b.cfg.ExpectedTokensPerSecond}
+		ExpectedTTFT: b.cfg.ExpectedTTFT, ExpectedTokensPerSecond: b.cfg.ExpectedTokensPerSecond,
+		Billed: b.cfg.Prices != (inference.Prices{})}
 }
 
 // Generate implements inference.Model: it sends req.Prompt as one user
