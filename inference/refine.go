@@ -66,7 +66,7 @@ func (r *Router) startRefine(req *Request, above int, start time.Time) *refiner 
 	remaining := deadline.Sub(now) - r.reserve
 	var cands []*backend
 	for _, b := range r.backends {
-		if b.info.Quality > above && r.predict(b, req) <= remaining && !b.breaker.closedTo(now) {
+		if b.info.Quality > above && r.predict(b, req) <= remaining && !b.breaker.closedTo(now) && !r.spend.stops(b, now) {
 			cands = append(cands, b)
 		}
 	}
@@ -110,8 +110,7 @@ func (rf *refiner) run() {
 			why = "out of time"
 			continue
 		}
-		if !b.admit(time.Now()) {
-			b.rejects.Add(1)
+		if !r.admit(b, time.Now()) {
 			continue
 		}
 		if first == nil {

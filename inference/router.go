@@ -91,6 +91,15 @@ type RouterOptions struct {
 	// off.
 	MaxHedgeShare float64
 	NoHedging     bool
+
+	// DailySpendCapUSD caps what billed backends (Info.Billed) may charge,
+	// in US dollars per UTC day, over every request: once the day's spend
+	// (the sum of Result.CostUSD of their replies, refinements and hedges
+	// included) reaches it, the Router stops calling them until 00:00 UTC
+	// and answers from the cache, in-process tiers and the floor; counted
+	// in BackendStats.SpendCapped. Per-player caps live in the server
+	// (server.Limits.Daily). 0: no cap; negative values are invalid.
+	DailySpendCapUSD float64
 }
 
 // Hedging defaults (RouterOptions.MaxHedgeShare).
@@ -134,6 +143,7 @@ type BackendStats struct {
 	Circuit      string // CircuitClosed, CircuitOpen or CircuitHalfOpen
 	CircuitOpens uint64 // times the circuit has opened
 	Rejects      uint64 // requests where it was not tried: circuit open or Info.MaxInFlight reached
+	SpendCapped  uint64 // requests where it was not tried: it bills and RouterOptions.DailySpendCapUSD was reached
 }
 
 // Router answers every request inside its deadline by choosing, per
@@ -157,6 +167,7 @@ type Router struct {
 	iP90       int
 	iFit       int
 	relaxEvery time.Duration // RouterOptions.RelaxInterval
+	spend      *spendBook    // nil: no daily spend cap
 
 	// Hedging: a token bucket of hedges (RouterOptions.MaxHedgeShare).
 	hedgeOn    bool
@@ -177,6 +188,8 @@ type backend struct {
 
 	calls, errors, timeouts, skips, floorFallbacks, rejects atomic.Uint64
 	hedged, hedgeWins                                       atomic.Uint64
+	spendCapped                                             atomic.Uint64 // not called: the daily spend cap was reached
+	billed                                                  atomic.Bool   // a reply of it carried a cost
 	inFlight                                                atomic.Int64
 	breaker                                                 *breaker
 	// lastSeen is when the backend was last tried or relaxed (Unix ns).
@@ -218,6 +231,9 @@ func NewRouter(floor Model, backends []Model, opts RouterOptions) (*Router, erro
 	case opts.MaxHedgeShare == 0:
 		opts.MaxHedgeShare = DefaultMaxHedgeShare
 	}
+	if opts.DailySpendCapUSD < 0 {
+		return nil, fmt.Errorf("inference: NewRouter: RouterOptions.DailySpendCapUSD is %v; it must be 0 (no cap) or positive", opts.DailySpendCapUSD)
+	}
 	if opts.BreakerFailures < 0 || opts.BreakerCooldown < 0 || opts.BreakerMaxCooldown < 0 {
 		return nil, fmt.Errorf("inference: NewRouter: breaker options (%d failures, cooldown %v, max %v) must not be negative",
 			opts.BreakerFailures, opts.BreakerCooldown, opts.BreakerMaxCooldown)
@@ -244,6 +260,7 @@ func NewRouter(floor Model, backends []Model, opts RouterOptions) (*Router, erro
 		iP90:       slices.Index(qs, 0.9),
 		iFit:       slices.Index(qs, opts.FitQuantile),
 		relaxEvery: opts.RelaxInterval,
+		spend:      newSpendBook(opts.DailySpendCapUSD),
 		hedgeOn:    !opts.NoHedging && len(backends) > 1,
 		hedgeShare: opts.MaxHedgeShare,
 		hedgeCred:  DefaultHedgeBurst,
@@ -321,6 +338,7 @@ func (r *Router) stats(b *backend) BackendStats {
 		FloorFallbacks: b.floorFallbacks.Load(),
 		InFlight:       b.inFlight.Load(),
 		Rejects:        b.rejects.Load(),
+		SpendCapped:    b.spendCapped.Load(),
 		Circuit:        CircuitClosed,
 	}
 	if b.breaker != nil {
@@ -484,8 +502,7 @@ func (r *Router) generate(ctx context.Context, req *Request, sink Sink) (Result,
 			r.relax(b)
 			continue
 		}
-		if !b.admit(time.Now()) {
-			b.rejects.Add(1)
+		if !r.admit(b, time.Now()) {
 			rejected = true
 			continue
 		}
@@ -554,6 +571,21 @@ func (r *Router) generate(ctx context.Context, req *Request, sink Sink) (Result,
 	return r.finish(res, start), err
 }
 
+// admit is b.admit after the daily spend cap: a billed backend is not
+// called once the day's spend has reached it (counted in SpendCapped);
+// one that b.admit refuses is counted in Rejects.
+func (r *Router) admit(b *backend, now time.Time) bool {
+	if r.spend.stops(b, now) {
+		b.spendCapped.Add(1)
+		return false
+	}
+	if !b.admit(now) {
+		b.rejects.Add(1)
+		return false
+	}
+	return true
+}
+
 // admit reserves an attempt on b: it refuses when b already runs
 // Info.MaxInFlight attempts (abandoned ones included, so a server that
 // hangs fills its slots) or its circuit is open. An admitted attempt is
@@ -581,7 +613,7 @@ func (r *Router) bestFit(req *Request, deadline time.Time) int {
 	now := time.Now()
 	remaining := deadline.Sub(now)
 	for _, b := range r.backends {
-		if r.predict(b, req) <= remaining && !b.breaker.closedTo(now) {
+		if r.predict(b, req) <= remaining && !b.breaker.closedTo(now) && !r.spend.stops(b, now) {
 			return b.info.Quality
 		}
 	}
@@ -625,7 +657,7 @@ func (r *Router) pickHedge(rest []*backend, req *Request, deadline time.Time) *b
 	}
 	remaining := time.Until(deadline)
 	for _, h := range rest {
-		if r.predict(h, req) <= remaining && h.admit(time.Now()) {
+		if r.predict(h, req) <= remaining && r.admit(h, time.Now()) {
 			r.hedgeCred--
 			return h
 		}
@@ -792,6 +824,10 @@ func (r *Router) settle(ctx context.Context, b *backend, a *attempt, finished bo
 			res.TTFT = res.Latency
 		}
 		b.breaker.success()
+		if res.CostUSD > 0 {
+			b.billed.Store(true)
+			r.spend.add(res.CostUSD, now)
+		}
 		res.Predicted = a.predicted
 		b.pred.observe(res.Latency, a.predicted)
 		a.endAttempt(outcomeOK, res.TTFT)
