@@ -67,6 +67,11 @@ type StackConfig struct {
 	// may do more than end a conversation. Off by default: the shipped
 	// embedded model was not trained for it; rules still propose actions.
 	ModelActions bool
+	// Prompts are the NPCs' prompt templates (npc.OpenPrompts: a studio's
+	// directory, A/B weights, hot reload); nil: the shipped ones
+	// (npc.DefaultPrompts). The caller keeps them and closes them after
+	// the Stack.
+	Prompts *inference.Prompts
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -154,7 +159,7 @@ func OpenStack(ctx context.Context, cfg StackConfig) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	deps := npc.Deps{Lore: s.Lore, Store: s.Store, Router: s.Router, Logger: cfg.Logger, ModelActions: cfg.ModelActions}
+	deps := npc.Deps{Lore: s.Lore, Store: s.Store, Router: s.Router, Prompts: cfg.Prompts, Logger: cfg.Logger, ModelActions: cfg.ModelActions}
 	if cfg.ModelImportance {
 		deps.Memory.Rater = npc.ModelRater{Model: s.Router}
 	}

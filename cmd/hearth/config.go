@@ -56,6 +56,8 @@ func fileFlags(c *config.File) []struct{ path, flag, value string } {
 		{"security.max_in_flight", "max-in-flight", fmt.Sprint(s.MaxInFlight)},
 		{"security.player_daily_tokens", "player-daily-tokens", fmt.Sprint(s.PlayerDailyTokens)},
 		{"security.player_daily_usd", "player-daily-usd", fmt.Sprint(s.PlayerDailyUSD)},
+		{"prompts.dir", "prompts", c.Prompts.Dir},
+		{"prompts.watch", "prompts-watch", fmt.Sprint(c.Prompts.Watch)},
 	}
 }
 
@@ -199,6 +201,7 @@ func (f *stackFlags) printConfig(fs *flag.FlagSet, w io.Writer) {
 	fmt.Fprintf(tw, "lore\t%s\t(%s)\n", orNone(lore), source("lore", "lore"))
 	fmt.Fprintf(tw, "cache.size_mib\t%d\t(%s)\n", c.Cache.SizeMiB, source("cache.size_mib", ""))
 	fmt.Fprintf(tw, "cache.ttl\t%v\t(%s)\n", c.Cache.TTL, source("cache.ttl", ""))
+	fmt.Fprintf(tw, "prompts.weights\t%s\t(%s)\n", describePromptWeights(inference.PromptWeights(c.Prompts.Weights)), source("prompts.weights", ""))
 	tw.Flush()
 	fmt.Fprintln(w, "\nbackends (above the template floor):")
 	if fs.Lookup("model").Value.String() != "off" {
@@ -234,7 +237,8 @@ func orDefault(s, def string) string {
 
 // checkConfig is serve -config FILE -check: everything serve checks
 // before it listens (the file, the flags, the API keys file, the JWT
-// secret, the limits, the backends' settings), then the effective
+// secret, the limits, the backends' settings, the prompt templates and
+// their A/B weights), then the effective
 // configuration on w. It opens no port, store or model, and does not
 // create the audit log.
 func checkConfig(f *stackFlags, fs *flag.FlagSet, sec server.SecurityConfig, w io.Writer) error {
@@ -253,6 +257,13 @@ func checkConfig(f *stackFlags, fs *flag.FlagSet, sec server.SecurityConfig, w i
 			c.Close()
 		}
 	}
+	// The templates and the weights, checked as serve loads them (not
+	// watched).
+	p, err := f.openPrompts(io.Discard, false)
+	if err != nil {
+		return err
+	}
+	p.Close()
 	f.printConfig(fs, w)
 	return nil
 }

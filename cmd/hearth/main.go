@@ -162,6 +162,8 @@ type stackFlags struct {
 	remote remoteFlag
 	// cfg is serve's -config deployment file; see registerConfig.
 	cfg configFlags
+	// prompts is serve's -prompts; see registerPrompts.
+	prompts promptFlags
 }
 
 // remoteFlag is serve's -remote, -remote-model and -remote-key-env: one
@@ -363,6 +365,7 @@ func (f *stackFlags) open(ctx context.Context, stderr io.Writer) (*middleware.St
 		ModelImportance: f.modelImportance,
 		ModelActions:    f.modelActions,
 		Backends:        backends,
+		Prompts:         f.prompts.set,
 	})
 	return st, logger, err
 }

@@ -27,6 +27,7 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	sf.registerModel(fs, "off")
 	sf.registerRemote(fs)
 	sf.registerConfig(fs)
+	sf.registerPrompts(fs)
 	addr := fs.String("addr", "127.0.0.1:7777", "listen address (host:port; port 0 picks a free one)")
 	sendQueue := fs.Int("send-queue", 0, "per-connection send queue in frames (0 = server default)")
 	openAI := fs.Bool("openai", false, "serve the -model alone on the OpenAI-compatible HTTP API (/v1/models, /v1/chat/completions, /v1/embeddings) instead of the NPC world")
@@ -74,7 +75,8 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		var wsOnly []string
 		fs.Visit(func(f *flag.Flag) {
 			switch f.Name {
-			case "audit-log", "conn-rate", "player-rate", "max-in-flight", "send-queue", "player-daily-tokens", "player-daily-usd", "remote", "config":
+			case "audit-log", "conn-rate", "player-rate", "max-in-flight", "send-queue", "player-daily-tokens", "player-daily-usd", "remote", "config",
+				"prompts", "prompts-watch":
 				wsOnly = append(wsOnly, "-"+f.Name)
 			}
 		})
@@ -106,13 +108,18 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		return err
 	}
 	defer sec.Close()
+	// A broken template fails before any lore is ingested, too.
+	if sf.prompts.set, err = sf.openPrompts(stderr, true); err != nil {
+		return err
+	}
+	defer sf.prompts.set.Close() // after the Stack's Close: deferred first
 	st, logger, err := sf.open(ctx, stderr)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	srvOpts := server.Options{Logger: logger, SendQueue: *sendQueue, Quests: st.QuestLog,
-		Collectors: []prometheus.Collector{inference.NewCollector(st.Router, st.Cache)}}
+		Collectors: []prometheus.Collector{inference.NewCollector(st.Router, st.Cache), inference.NewPromptCollector(sf.prompts.set)}}
 	sec.Apply(&srvOpts)
 	srv, err := server.New(st.Runtime, srvOpts)
 	if err != nil {
