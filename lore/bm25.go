@@ -1,10 +1,11 @@
 package lore
 
 import (
+	"cmp"
 	"math"
 	"slices"
+	"sort"
 	"strings"
-	"sync"
 )
 
 // BM25 parameters. The ranking function is Okapi BM25 (Robertson, Walker,
@@ -90,23 +91,15 @@ type posting struct {
 
 type termEntry struct {
 	idf      float64
+	maxScore float64   // the term's best contribution to a chunk's score (its MaxScore bound)
 	postings []posting // by chunk index
 }
 
 // index is an immutable BM25 index over a snapshot of the library's chunks;
 // ingestion builds a new one and swaps it in.
 type index struct {
-	chunks  []*indexedChunk
-	terms   map[string]*termEntry
-	scratch sync.Pool // *scratch sized for this index
-}
-
-// scratch is per-search working memory, pooled so that a search allocates
-// little: dense score and state arrays plus the list of touched chunks.
-type scratch struct {
-	score   []float64
-	state   []uint8 // 0 unseen, 1 passes the filter, 2 filtered out
-	visited []uint32
+	chunks []*indexedChunk
+	terms  map[string]*termEntry
 }
 
 func buildIndex(chunks []*indexedChunk) *index {
@@ -136,10 +129,11 @@ func buildIndex(chunks []*indexedChunk) *index {
 		df := float64(len(e.postings))
 		e.idf = math.Log(1 + (n-df+0.5)/(df+0.5))
 		e.postings = slices.Clip(e.postings)
-	}
-	size := len(chunks)
-	ix.scratch.New = func() any {
-		return &scratch{score: make([]float64, size), state: make([]uint8, size)}
+		var maxTF float32
+		for _, p := range e.postings {
+			maxTF = max(maxTF, p.tf)
+		}
+		e.maxScore = bm25Term(e.idf, maxTF) // bm25Term grows with tf
 	}
 	return ix
 }
@@ -160,7 +154,20 @@ func (ix *index) search(query string, k int, f Filter) []Hit {
 }
 
 // top is search without the copies: the k best chunks (indexes into
-// ix.chunks) with their BM25 scores, best first.
+// ix.chunks) with their BM25 scores, best first, ties by index order.
+//
+// It is MaxScore (Turtle and Flood, "Query evaluation: strategies and
+// optimizations", IP&M 31(6), 1995), document at a time as in Lucene and
+// PISA: each query term has an upper bound (its best contribution to any
+// chunk, termEntry.maxScore); once the heap holds k chunks, the terms of
+// lowest bounds whose bounds together cannot beat the k-th score are
+// "non-essential": chunks are drawn only from the other terms' posting
+// lists, and a candidate's non-essential terms are looked up (a galloping
+// search of their posting lists) only while its score could still enter
+// the heap. The result is exactly exhaustive scoring's (scores are summed
+// in the same term order; topExhaustive in the tests checks it): a chunk
+// is skipped only when its score cannot beat the heap's worst, and chunks
+// come in index order, so a later tie never enters.
 func (ix *index) top(query string, k int, f Filter) []scored {
 	if k <= 0 || len(ix.chunks) == 0 {
 		return nil
@@ -173,45 +180,102 @@ func (ix *index) top(query string, k int, f Filter) []scored {
 	slices.Sort(qterms)
 	qterms = slices.Compact(qterms)
 
-	sc := ix.scratch.Get().(*scratch)
-	defer func() {
-		for _, c := range sc.visited {
-			sc.score[c], sc.state[c] = 0, 0
-		}
-		sc.visited = sc.visited[:0]
-		ix.scratch.Put(sc)
-	}()
-	for _, t := range qterms {
-		e := ix.terms[t]
-		if e == nil {
-			continue
-		}
-		for _, p := range e.postings {
-			st := sc.state[p.chunk]
-			if st == 0 {
-				st = 2
-				if f.Allows(&ix.chunks[p.chunk].chunk) {
-					st = 1
-				}
-				sc.state[p.chunk] = st
-				sc.visited = append(sc.visited, p.chunk)
-			}
-			if st != 1 {
-				continue
-			}
-			tf := float64(p.tf)
-			sc.score[p.chunk] += e.idf * tf * (bm25K1 + 1) / (tf + bm25K1)
+	// One cursor per query term in the index, ordered by upper bound.
+	var carr [32]termCursor
+	cs := carr[:0]
+	for i, t := range qterms {
+		if e := ix.terms[t]; e != nil {
+			cs = append(cs, termCursor{e: e, term: i})
 		}
 	}
-
-	// Keep the k best in a min-heap (worst at the root).
+	if len(cs) == 0 {
+		return nil
+	}
+	slices.SortStableFunc(cs, func(a, b termCursor) int {
+		return cmp.Compare(a.e.maxScore, b.e.maxScore)
+	})
+	// below[i] bounds the sum of the contributions of cs[:i], with a
+	// margin for float rounding (the bound only prunes).
+	var barr [33]float64
+	below := barr[:0]
+	if len(cs) >= len(barr) {
+		below = make([]float64, len(cs)+1)
+	} else {
+		below = barr[:len(cs)+1]
+	}
+	for i, c := range cs {
+		below[i+1] = below[i] + c.e.maxScore*(1+1e-9)
+	}
+	var carr2 [32]float64
+	contrib := carr2[:0] // per query term (qterms order): the candidate's contributions
+	if len(qterms) > len(carr2) {
+		contrib = make([]float64, len(qterms))
+	} else {
+		contrib = carr2[:len(qterms)]
+	}
 	var harr [16]scored
 	h := harr[:0]
-	for _, c := range sc.visited {
-		if sc.state[c] != 1 {
+	theta := math.Inf(-1) // the heap's worst score once it holds k
+	essential := 0        // cs[essential:] are the essential terms
+	const done = math.MaxUint32
+	for {
+		for essential < len(cs) && below[essential+1] <= theta {
+			essential++
+		}
+		if essential == len(cs) {
+			break
+		}
+		// The next candidate: the smallest chunk in an essential list.
+		d := uint32(done)
+		for i := essential; i < len(cs); i++ {
+			d = min(d, cs[i].doc())
+		}
+		if d == done {
+			break
+		}
+		allowed := f.Allows(&ix.chunks[d].chunk)
+		clear(contrib)
+		var upper float64
+		for i := essential; i < len(cs); i++ {
+			c := &cs[i]
+			if c.doc() != d {
+				continue
+			}
+			if allowed {
+				x := bm25Term(c.e.idf, c.e.postings[c.pos].tf)
+				contrib[c.term] = x
+				upper += x
+			}
+			c.pos++
+		}
+		if !allowed {
 			continue
 		}
-		s := scored{c, sc.score[c]}
+		upper += below[essential]
+		pruned := false
+		for i := essential - 1; i >= 0; i-- {
+			if upper <= theta {
+				pruned = true
+				break
+			}
+			c := &cs[i]
+			upper -= c.e.maxScore * (1 + 1e-9)
+			if c.seek(d) == d {
+				x := bm25Term(c.e.idf, c.e.postings[c.pos].tf)
+				contrib[c.term] = x
+				upper += x
+			}
+		}
+		if pruned || upper <= theta {
+			continue
+		}
+		var score float64
+		for _, x := range contrib {
+			if x != 0 {
+				score += x
+			}
+		}
+		s := scored{d, score}
 		if len(h) < k {
 			h = append(h, s)
 			siftUp(h, len(h)-1)
@@ -219,12 +283,59 @@ func (ix *index) top(query string, k int, f Filter) []scored {
 			h[0] = s
 			siftDown(h, 0)
 		}
+		if len(h) == k {
+			theta = h[0].score
+		}
 	}
 	sortScored(h)
 	if len(h) == 0 {
 		return nil
 	}
 	return slices.Clone(h) // h may live in harr, on this frame
+}
+
+// bm25Term is one term's BM25 contribution: idf(t)·tf'·(k1+1)/(tf'+k1).
+func bm25Term(idf float64, tf float32) float64 {
+	x := float64(tf)
+	return idf * x * (bm25K1 + 1) / (x + bm25K1)
+}
+
+// termCursor walks one query term's posting list in chunk order.
+type termCursor struct {
+	e    *termEntry
+	term int // index of the term in the sorted query terms
+	pos  int // current posting
+}
+
+// doc is the cursor's current chunk, or MaxUint32 past the end.
+func (c *termCursor) doc() uint32 {
+	if c.pos >= len(c.e.postings) {
+		return math.MaxUint32
+	}
+	return c.e.postings[c.pos].chunk
+}
+
+// seek moves the cursor to the first posting of a chunk ≥ d (a galloping
+// search: Bentley and Yao, "An almost optimal algorithm for unbounded
+// searching", IPL 5(3), 1976) and returns that chunk, or MaxUint32.
+func (c *termCursor) seek(d uint32) uint32 {
+	ps := c.e.postings
+	lo := c.pos
+	if lo >= len(ps) || ps[lo].chunk >= d {
+		return c.doc()
+	}
+	// ps[lo] < d: gallop to a hi with ps[hi] ≥ d (or the end).
+	step := 1
+	hi := lo + 1
+	for hi < len(ps) && ps[hi].chunk < d {
+		lo = hi
+		hi += step
+		step *= 2
+	}
+	hi = min(hi, len(ps))
+	// The first ≥ d lies in (lo, hi].
+	c.pos = lo + 1 + sort.Search(hi-lo-1, func(j int) bool { return ps[lo+1+j].chunk >= d })
+	return c.doc()
 }
 
 type scored struct {

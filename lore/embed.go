@@ -83,13 +83,47 @@ func checkEmbeddings(e Embedder, n int, vecs [][]float32) error {
 	return nil
 }
 
-// dot is the inner product of two vectors of the same length, with
-// gonum's SSE kernel (blas32.Dot): about 70 ns for 384 dimensions, against
-// 330 ns for a plain Go loop on this machine (BenchmarkDot).
+// dot is the inner product of two vectors of the same length: an AVX2 FMA
+// kernel (dot_amd64.s) where the CPU has one, else gonum's SSE kernel
+// (blas32.Dot). For 384 dimensions in cache, on this machine: about 20 ns
+// with AVX2, 70 ns with gonum, 330 ns for a plain Go loop (BenchmarkDot).
 func dot(a, b []float32) float32 {
 	n := len(a)
+	if n == 0 {
+		return 0
+	}
+	if hasAVX2FMA {
+		_ = b[n-1]
+		return dotAVX2(&a[0], &b[0], n)
+	}
 	return blas32.Dot(blas32.Vector{N: n, Inc: 1, Data: a}, blas32.Vector{N: n, Inc: 1, Data: b[:n]})
 }
+
+// dotRows sets out[j] to the inner product of q with row ids[j] of vecs
+// (rows of len(q) float32s) for every j, prefetching the rows ahead of
+// the one it computes when the AVX2 kernel applies (len(q) a multiple of
+// 32): a graph search's rows are scattered in memory, and their loads then
+// overlap. out has at least len(ids) entries; every id is a valid row.
+func dotRows(q, vecs []float32, ids []uint32, out []float32) {
+	d := len(q)
+	if len(ids) == 0 {
+		return
+	}
+	_ = out[len(ids)-1]
+	if hasAVX2FMA && d > 0 && d%32 == 0 {
+		for _, id := range ids {
+			_ = vecs[(int(id)+1)*d-1] // bounds: the kernel reads the whole row
+		}
+		dotRowsAVX2(&q[0], &vecs[0], d, &ids[0], len(ids), dotRowsAhead, &out[0])
+		return
+	}
+	for j, id := range ids {
+		out[j] = dot(q, vecs[int(id)*d:(int(id)+1)*d])
+	}
+}
+
+// dotRowsAhead is how many rows ahead dotRows prefetches.
+var dotRowsAhead = 1
 
 // Passage sizes of the multi-vector representation: a chunk whose text is
 // longer than passageSplitBytes is embedded whole and also in windows of

@@ -226,9 +226,17 @@ type hnsw struct {
 	visited  sync.Pool    // *visitSet
 }
 
+// visitSet is one graph search's working memory, pooled per graph so that
+// a search allocates nothing for it: the visited marks (a generation
+// counter per node, so that a search never clears the whole array), the
+// two heaps of the beam search, and the batch of neighbours to score.
 type visitSet struct {
 	mark []uint32
 	gen  uint32
+	cand maxHeap
+	res  []scored
+	ids  [2 * hnswM]uint32
+	sims [2 * hnswM]float32
 }
 
 func (v *visitSet) reset() {
@@ -413,17 +421,21 @@ func (g *hnsw) greedy(q []float32, ep scored, l int) scored {
 
 // searchLayer is the beam search of layer l (algorithm 2) from eps with
 // width ef; it returns up to ef best nodes that pass (all when pass is
-// nil), best first. With budget > 0 it gives up (returning nil, false)
-// after scoring budget nodes.
+// nil), best first, in a new slice.
 func (g *hnsw) searchLayer(q []float32, eps []scored, ef, l int, pass func(uint32) bool, vs *visitSet, budget int) []scored {
 	res, _ := g.searchLayerBudget(q, eps, ef, l, pass, vs, budget)
-	return res
+	return slices.Clone(res)
 }
 
+// searchLayerBudget is searchLayer returning vs.res (valid until vs is
+// used again). With budget > 0 it gives up (returning nil, false) after
+// scoring budget nodes. The neighbours of a node are scored in one batch
+// (dotRows), their rows prefetched ahead of the kernel.
 func (g *hnsw) searchLayerBudget(q []float32, eps []scored, ef, l int, pass func(uint32) bool, vs *visitSet, budget int) ([]scored, bool) {
 	vs.reset()
-	cand := make(maxHeap, 0, 2*ef)
-	res := make([]scored, 0, ef+1) // min-heap, worst on top
+	cand := vs.cand[:0]
+	res := vs.res[:0] // min-heap, worst on top
+	defer func() { vs.cand, vs.res = cand[:0], res[:0] }()
 	for _, ep := range eps {
 		vs.visit(ep.chunk)
 		cand.push(ep)
@@ -440,12 +452,17 @@ func (g *hnsw) searchLayerBudget(q []float32, eps []scored, ef, l int, pass func
 		if len(res) >= ef && c.score < res[0].score {
 			break
 		}
+		n := 0
 		for _, nb := range g.links(c.chunk, l) {
-			if !vs.visit(nb) {
-				continue
+			if vs.visit(nb) {
+				vs.ids[n] = nb
+				n++
 			}
-			s := scored{nb, float64(dot(q, g.vi.row(nb)))}
-			scoredN++
+		}
+		dotRows(q, g.vi.vecs, vs.ids[:n], vs.sims[:n])
+		scoredN += n
+		for j, nb := range vs.ids[:n] {
+			s := scored{nb, float64(vs.sims[j])}
 			if len(res) < ef || s.score > res[0].score {
 				cand.push(s)
 				if pass == nil || pass(nb) {
@@ -481,14 +498,12 @@ func (g *hnsw) search(q []float32, k, ef int, pass func(uint32) bool) ([]scored,
 	if pass != nil {
 		budget = filteredVisitBudget * ef
 	}
-	res, ok := g.searchLayerBudget(q, []scored{ep}, ef, 0, pass, vs, budget)
+	eps := [1]scored{ep}
+	res, ok := g.searchLayerBudget(q, eps[:], ef, 0, pass, vs, budget)
 	if !ok || (pass != nil && len(res) < k) {
 		return nil, false
 	}
-	if len(res) > k {
-		res = res[:k]
-	}
-	return res, true
+	return slices.Clone(res[:min(k, len(res))]), true
 }
 
 // maxHeap is a binary heap of scored with the best on top.

@@ -147,14 +147,27 @@ var benchQueries = []string{
 	"which spell lets me fly",
 }
 
-// reportLatencies sorts the per-query latencies and reports p50 and p99.
-func reportLatencies(b *testing.B, lat []time.Duration) {
-	slices.Sort(lat)
+// reportLatencies reports the p50 and p99 of the per-search latencies lat
+// (search i asked query i mod nq), and quiet-p99: the p99 over the nq
+// queries of each query's fastest search. On a shared machine the raw p99
+// mostly measures the other processes (a search descheduled for a time
+// slice); the fastest of a query's repetitions is its cost when the search
+// ran undisturbed, so quiet-p99 is the tail of the queries themselves.
+func reportLatencies(b *testing.B, lat []time.Duration, nq int) {
 	if len(lat) == 0 {
 		return
 	}
+	best := make([]time.Duration, min(nq, len(lat)))
+	for i, d := range lat {
+		if q := i % nq; i < nq || d < best[q] {
+			best[q] = d
+		}
+	}
+	slices.Sort(best)
+	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+	b.ReportMetric(float64(best[len(best)*99/100].Microseconds()), "quiet-p99-µs")
 }
 
 // BenchmarkHybrid100k measures Library.Search in hybrid mode (BM25 and
@@ -173,7 +186,7 @@ func BenchmarkHybrid100k(b *testing.B) {
 		lat = append(lat, time.Since(start))
 		i++
 	}
-	reportLatencies(b, lat)
+	reportLatencies(b, lat, len(benchQueries))
 }
 
 // benchLib caches the large benchmark library across benchmarks of one run.
@@ -245,12 +258,50 @@ func recallIDs(got, want []scored) float64 {
 // BenchmarkVector100k measures the library's vector search (HNSW over the
 // passage rows of benchChunks() chunks, zero Filter) and reports its
 // recall@10 against exact search of the same rows, and its p50 and p99.
+// HEARTH_BENCH_EFS (a comma-separated list of beam widths, e.g.
+// "128,192,256") and HEARTH_BENCH_AHEAD (rows prefetched ahead, e.g.
+// "0,1,2") sweep the search parameters in one run, as sub-benchmarks.
 func BenchmarkVector100k(b *testing.B) {
 	l, chunks := cachedBenchLibrary(b, benchChunks())
 	vi := l.vec.index
 	qv := benchQueryVecs(l, chunks)
 	f := Filter{}
 	pass := func(i uint32) bool { return f.Allows(&l.idx.chunks[i].chunk) }
+	efs, aheads := envInts("HEARTH_BENCH_EFS"), envInts("HEARTH_BENCH_AHEAD")
+	if len(efs) == 0 && len(aheads) == 0 {
+		benchVector(b, vi, qv, pass)
+		return
+	}
+	if len(efs) == 0 {
+		efs = []int{hnswEfSearch}
+	}
+	if len(aheads) == 0 {
+		aheads = []int{dotRowsAhead}
+	}
+	oldEf, oldAhead := hnswEfSearch, dotRowsAhead
+	defer func() { hnswEfSearch, dotRowsAhead = oldEf, oldAhead }()
+	for _, ef := range efs {
+		for _, ahead := range aheads {
+			b.Run(fmt.Sprintf("ef=%d/ahead=%d", ef, ahead), func(b *testing.B) {
+				hnswEfSearch, dotRowsAhead = ef, ahead
+				benchVector(b, vi, qv, pass)
+			})
+		}
+	}
+}
+
+// envInts parses the comma-separated integers of an environment variable.
+func envInts(name string) []int {
+	var out []int
+	for f := range strings.SplitSeq(os.Getenv(name), ",") {
+		if n, err := strconv.Atoi(strings.TrimSpace(f)); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func benchVector(b *testing.B, vi *vectorIndex, qv [][]float32, pass func(uint32) bool) {
 	var rsum, rids float64
 	exactFallbacks.Store(0)
 	for _, q := range qv {
@@ -271,7 +322,7 @@ func BenchmarkVector100k(b *testing.B) {
 	b.ReportMetric(rsum/float64(len(qv)), "recall@10")
 	b.ReportMetric(rids/float64(len(qv)), "id-recall@10")
 	b.ReportMetric(float64(exactFallbacks.Load())/float64(len(qv)+b.N), "exact-fallback-share")
-	reportLatencies(b, lat)
+	reportLatencies(b, lat, len(qv))
 }
 
 // BenchmarkVectorExact100k is BenchmarkVector100k's exact (brute-force)
@@ -291,7 +342,7 @@ func BenchmarkVectorExact100k(b *testing.B) {
 		lat = append(lat, time.Since(start))
 		i++
 	}
-	reportLatencies(b, lat)
+	reportLatencies(b, lat, len(qv))
 }
 
 // BenchmarkIngestSRDWithLSA measures a whole-SRD ingest into an empty
@@ -349,7 +400,7 @@ func BenchmarkBM25100k(b *testing.B) {
 		lat = append(lat, time.Since(start))
 		i++
 	}
-	reportLatencies(b, lat)
+	reportLatencies(b, lat, len(benchQueries))
 }
 
 // BenchmarkHybridSRD measures Library.Search (hybrid, built-in LSA, exact
@@ -368,5 +419,5 @@ func BenchmarkHybridSRD(b *testing.B) {
 		lat = append(lat, time.Since(start))
 		i++
 	}
-	reportLatencies(b, lat)
+	reportLatencies(b, lat, len(benchQueries))
 }

@@ -114,7 +114,7 @@ func BenchmarkCoderHNSW100k(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(rsum/float64(i), "recall@10")
-	reportLatencies(b, lat)
+	reportLatencies(b, lat, len(cb.qv))
 }
 
 // BenchmarkChromem100k and BenchmarkHearthVsChromem100k compare, on the
@@ -148,7 +148,7 @@ func BenchmarkChromem100k(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(rsum/float64(i), "recall@10")
-	reportLatencies(b, lat)
+	reportLatencies(b, lat, len(cb.qv))
 }
 
 func BenchmarkHearthVsChromem100k(b *testing.B) {
@@ -174,7 +174,7 @@ func BenchmarkHearthVsChromem100k(b *testing.B) {
 			}
 			b.StopTimer()
 			b.ReportMetric(rsum/float64(i), "recall@10")
-			reportLatencies(b, lat)
+			reportLatencies(b, lat, len(cb.qv))
 		})
 	}
 }
