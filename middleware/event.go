@@ -21,6 +21,13 @@ const (
 	EventError
 	// EventQuest carries the quest generated for a SubmitQuest (Quest).
 	EventQuest
+	// EventRefine is the better reply to a talk whose EventReply had
+	// Refining set (Talk.Refine): Text, Tier, Backend, Latency (from
+	// submission), cost and tokens as on a reply; or Err when no better
+	// reply came (it wraps inference.ErrNoRefinement or
+	// npc.ErrRefinementBlocked) and the first reply stands. It always
+	// comes after its ticket's EventReply, at a later tick or the same.
+	EventRefine
 )
 
 func (k EventKind) String() string {
@@ -33,6 +40,8 @@ func (k EventKind) String() string {
 		return "error"
 	case EventQuest:
 		return "quest"
+	case EventRefine:
+		return "refine"
 	}
 	return "unknown"
 }
@@ -58,6 +67,14 @@ type Event struct {
 	Backend string         // backend that answered (EventReply)
 	Floor   bool           // the floor answered because nothing better was ready in time
 	Prompt  string         // prompt template name@version, "" for floor replies
+	// Reason is why the Router chose the backend that answered
+	// (inference.Reason: "fit", "fallback", "hedge", "cache",
+	// "floor_no_fit", …; EventReply).
+	Reason inference.Reason
+	// Predicted is the completion time the Router predicted for the
+	// answering backend's attempt when it chose it; 0 for the cache and
+	// the floor (EventReply). Compare Latency.
+	Predicted time.Duration
 
 	// Latency is from Submit to ready (EventReply and EventError).
 	Latency time.Duration
@@ -90,13 +107,17 @@ type Event struct {
 	// the host's logs and metrics; the game must not carry them out.
 	Actions        []Action
 	DroppedActions []DroppedAction
+	// Refining is set on an EventReply when an EventRefine will follow
+	// (Talk.Refine and a better backend is at work).
+	Refining bool
 	// OnTime is true when the game received the reply by the first Tick at
 	// or after its tick boundary: the deadline of DESIGN §1 was kept.
 	OnTime bool
 
-	Err error // EventError only
+	Err error // EventError, and EventRefine when no better reply came
 
 	Quest *quest.Quest // EventQuest only
 
 	boundary time.Time // the tick boundary the reply was due at
+	tr       *reqTrace // the request's spans, ended by Tick; nil when untraced
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/hearth-ai/hearth/inference"
 	"github.com/hearth-ai/hearth/npc"
 	"github.com/hearth-ai/hearth/quest"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Priority is a request's scheduling class. Workers always take the highest
@@ -100,6 +101,13 @@ type Options struct {
 	// Quests generates quests for SubmitQuest; nil disables quests.
 	// OpenStack sets it when the world has a quest.yaml.
 	Quests *quest.Generator
+	// TracerProvider makes the OpenTelemetry spans of each request (see
+	// trace.go); nil uses the global provider (otel.GetTracerProvider),
+	// a no-op unless the host installed one.
+	TracerProvider trace.TracerProvider
+	// RefineBudget is the default budget of a refinement (Talk.Refine),
+	// from submission. Default inference.DefaultRefineBudget (5 s).
+	RefineBudget time.Duration
 }
 
 func (o *Options) fill() error {
@@ -124,6 +132,9 @@ func (o *Options) fill() error {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.RefineBudget == 0 {
+		o.RefineBudget = defaultRefineBudget
+	}
 	switch {
 	case o.TickRate < 0 || o.TickRate > 1000:
 		return fmt.Errorf("middleware: Options.TickRate %v Hz: want 0 < rate <= 1000", o.TickRate)
@@ -133,6 +144,8 @@ func (o *Options) fill() error {
 		return fmt.Errorf("middleware: Options.SafetyMargin %v: want 0 <= margin < Budget", o.SafetyMargin)
 	case o.Workers < 0:
 		return fmt.Errorf("middleware: Options.Workers %d: must be positive", o.Workers)
+	case o.RefineBudget < 0:
+		return fmt.Errorf("middleware: Options.RefineBudget %v: must be positive", o.RefineBudget)
 	}
 	for i, n := range o.QueueSize {
 		if n < 0 {
@@ -159,6 +172,16 @@ type Talk struct {
 	// GameTime is when the line is said on the game's clock; NPC memory
 	// ranks recency by it. Zero means the wall clock at submission.
 	GameTime time.Time
+	// Refine asks for "answer now, refine later" (issue 4): the reply
+	// comes by the deadline as always, and when a better backend (a
+	// remote large model) does not fit the budget it is started at once
+	// beside it; the EventReply then has Refining set and one
+	// EventRefine follows within RefineBudget, with the better reply or
+	// the reason there is none.
+	Refine bool
+	// RefineBudget bounds the refinement, from submission; 0 means
+	// Options.RefineBudget.
+	RefineBudget time.Duration
 }
 
 // Runtime schedules NPC work under per-request deadlines and hands results
@@ -235,6 +258,11 @@ type Runtime struct {
 	// gossip is where the host says NPCs are (gossip.go); made by the
 	// first Locate or Gossip.
 	gossip atomic.Pointer[gossiper]
+	// refineCtx parents every refinement (refine.go); Close cancels it.
+	refineCtx  context.Context
+	refineStop context.CancelFunc
+	// tracer starts each request's root span (trace.go).
+	tracer trace.Tracer
 }
 
 // memoryErrLogEvery is how often a failing memory write is logged while
@@ -310,6 +338,8 @@ func New(roster *npc.Roster, opts Options) (*Runtime, error) {
 		stop:    make(chan struct{}),
 		metrics: newMetrics(),
 	}
+	rt.tracer = tracerOf(opts.TracerProvider)
+	rt.refineCtx, rt.refineStop = context.WithCancel(context.Background())
 	for i := range rt.queues {
 		rt.queues[i] = make(chan *request, opts.QueueSize[i])
 	}
@@ -373,6 +403,10 @@ type request struct {
 	reply     npc.Reply // the delivered reply; read only once state is done
 	timer     atomic.Pointer[time.Timer]
 	deltaSeq  uint32 // written only by the goroutine streaming the reply
+	// refine orders a refinement after the reply (refine.go); nil
+	// unless the talk asked for one.
+	refine *refineSlot
+	tr     *reqTrace // its spans; nil when untraced (trace.go)
 }
 
 // Request states. pending → claimed (by the worker's reply or the floor,
@@ -419,6 +453,14 @@ func (rt *Runtime) submitTurn(what string, t Talk, turn npc.Turn) (Ticket, error
 	}
 	now := time.Now()
 	r := &request{talk: t, agent: agent, budget: budget, submitted: now}
+	if what == "bark" {
+		r.tr = rt.startTrace(SpanBark, &t, budget)
+	} else {
+		r.tr = rt.startTrace(SpanTalk, &t, budget)
+	}
+	if t.Refine && turn.Trigger == "" {
+		r.refine = &refineSlot{}
+	}
 	turn.GameTime = t.GameTime
 	if turn.GameTime.IsZero() {
 		turn.GameTime = now
@@ -439,6 +481,7 @@ func (rt *Runtime) enqueue(r *request, priority Priority, prepare func()) (Ticke
 	rt.submitMu.Lock()
 	if rt.closed {
 		rt.submitMu.Unlock()
+		r.tr.refused(ErrClosed)
 		return 0, ErrClosed
 	}
 	r.ticket = rt.nextTicket + 1
@@ -454,9 +497,12 @@ func (rt *Runtime) enqueue(r *request, priority Priority, prepare func()) (Ticke
 		rt.pending.Add(-2)
 		rt.submitMu.Unlock()
 		rt.metrics.overloaded.WithLabelValues(priority.String()).Inc()
-		return 0, &OverloadError{Priority: priority, Capacity: cap(q)}
+		err := &OverloadError{Priority: priority, Capacity: cap(q)}
+		r.tr.refused(err)
+		return 0, err
 	}
 	rt.submitMu.Unlock()
+	r.tr.accepted(r.ticket)
 	rt.dueMu.Lock()
 	rt.due.push(r)
 	rt.dueMu.Unlock()
@@ -528,14 +574,19 @@ func (rt *Runtime) next() *request {
 
 func (rt *Runtime) run(r *request) {
 	defer rt.pending.Done() // the dequeue obligation
+	r.tr.dequeued()
 	if r.questReq != nil {
 		rt.runQuest(r)
 		return
 	}
+	var reply npc.Reply // the worker's reply, when it ran
+	err := errQueuedPastDeadline
 	if r.state.Load() == statePending {
-		ctx, cancel := context.WithDeadline(context.Background(), r.deadline)
-		reply, err := r.agent.Respond(ctx, r.turn, func(d inference.Delta) { rt.delta(r, d) })
+		ctx, cancel := context.WithDeadline(r.tr.context(), r.deadline)
+		turn, settleRefine := rt.refineTurn(r)
+		reply, err = r.agent.Respond(ctx, turn, func(d inference.Delta) { rt.delta(r, d) })
 		cancel()
+		settleRefine(reply.Refining)
 		if r.state.CompareAndSwap(statePending, stateClaimed) {
 			defer func() { // after delivery: claimed → done as fast as possible
 				if t := r.timer.Load(); t != nil {
@@ -546,6 +597,8 @@ func (rt *Runtime) run(r *request) {
 				rt.push(Event{Ticket: r.ticket, Kind: EventError, Tag: r.talk.Tag, NPCID: r.talk.NPCID,
 					Tenant: r.talk.Tenant, PlayerID: r.talk.PlayerID, Err: err, Latency: time.Since(r.submitted), Budget: r.budget,
 					boundary: r.boundary})
+				r.refine.answered(rt)
+				r.tr.failed(err)
 				r.state.Store(stateDone)
 				rt.pending.Done() // the delivery obligation
 				rt.opts.Logger.Error("hearth: respond failed", "npc", r.talk.NPCID, "ticket", r.ticket, "err", err)
@@ -564,6 +617,11 @@ func (rt *Runtime) run(r *request) {
 		runtime.Gosched()
 	}
 	rt.remember(r, r.reply)
+	if r.refine != nil && !reply.Refining {
+		// The floor promised a refinement (see floor); this late reply
+		// is it, unless it is no better than the floor.
+		rt.refineLate(r, reply, err)
+	}
 }
 
 // remember writes the turn to the NPC's memory. Memory is an enrichment:
@@ -607,6 +665,10 @@ func (rt *Runtime) floor(r *request) {
 	}
 	reply := r.agent.Floor(r.turn)
 	reply.Floor = true
+	// A talk that allows refinement and got the floor always gets one
+	// EventRefine: the Router's better backend if it started one, else
+	// the worker's late reply (run).
+	reply.Refining = r.refine != nil
 	rt.deliver(r, reply)
 }
 
@@ -643,8 +705,12 @@ func (rt *Runtime) deliver(r *request, reply npc.Reply) {
 		ev.Affinity, ev.Trust, ev.HasRelationship = rel.Affinity, rel.Trust, true
 	}
 	ev.Actions, ev.DroppedActions = reply.Actions, reply.DroppedActions
+	ev.Refining = reply.Refining
 	ev.boundary = r.boundary
+	ev.Reason, ev.Predicted = reply.Reason, reply.Predicted
+	r.tr.delivering(&ev)
 	rt.push(ev)
+	r.refine.answered(rt)
 	r.reply = reply
 	r.state.Store(stateDone)
 	rt.metrics.observe(ev)
@@ -729,6 +795,10 @@ func (rt *Runtime) Tick() []Event {
 		if (ev.Kind == EventReply || ev.Kind == EventQuest) && !ev.OnTime && ev.boundary.After(rt.prevTick) {
 			ev.OnTime = true
 		}
+		if ev.tr != nil { // a traced request reaches the game: end its spans
+			ev.tr.handed(ev.OnTime)
+			ev.tr = nil
+		}
 	}
 	rt.prevTick = now
 	return rt.out
@@ -812,6 +882,7 @@ func (rt *Runtime) Close() error {
 		rt.submitMu.Lock()
 		rt.closed = true
 		rt.submitMu.Unlock()
+		rt.refineStop() // refinements are extras: end them now
 		rt.pending.Wait()
 		close(rt.stop)
 		rt.wg.Wait()

@@ -253,7 +253,7 @@ func (m Hello) appendJSON(b []byte) []byte {
 }
 
 func (m Talk) appendJSON(b []byte) []byte {
-	return jsAppendNPCRequest(b, m.NPCID, "text", m.Text, m.BudgetMS)
+	return jsAppendNPCRequest(b, m.NPCID, "text", m.Text, m.BudgetMS, m.Refine)
 }
 
 func (m Ping) appendJSON(b []byte) []byte {
@@ -305,6 +305,12 @@ func (m DialogueDone) appendJSON(b []byte) []byte {
 	b = strconv.AppendUint(jsAppendKey(b, "budget_ms", false), uint64(m.BudgetMS), 10)
 	b = jsAppendBool(jsAppendKey(b, "on_time", false), m.OnTime)
 	b = jsAppendBool(jsAppendKey(b, "floor", false), m.Floor)
+	if m.Reason != "" {
+		b = jsAppendKV(b, "reason", m.Reason, false)
+	}
+	if m.PredictedMS != 0 {
+		b = jsAppendFloat(jsAppendKey(b, "predicted_ms", false), m.PredictedMS)
+	}
 	if m.Prompt != "" {
 		b = jsAppendKV(b, "prompt", m.Prompt, false)
 	}
@@ -335,6 +341,9 @@ func (m DialogueDone) appendJSON(b []byte) []byte {
 			b = m.Actions[i].appendJSON(b)
 		}
 		b = append(b, ']')
+	}
+	if m.Refining {
+		b = append(jsAppendKey(b, "refining", false), "true"...)
 	}
 	return append(b, '}')
 }

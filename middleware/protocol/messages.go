@@ -62,6 +62,12 @@ type Talk struct {
 	// default ([Welcome.BudgetMS]); a server may clamp it, and
 	// [DialogueDone.BudgetMS] reports the budget applied.
 	BudgetMS uint32 `json:"budget_ms,omitempty" msgpack:"budget_ms,omitempty"`
+	// Refine asks for "answer now, refine later": the done comes within
+	// the budget as always, and when a better backend (a remote large
+	// model) could not make the budget, [DialogueDone.Refining] is set and
+	// one [DialogueRefine] follows with its answer (or why there is none),
+	// within the server's refinement budget (5 s by default).
+	Refine bool `json:"refine,omitempty" msgpack:"refine,omitempty"`
 }
 
 // Type returns [TypeTalk].
@@ -166,6 +172,16 @@ type DialogueDone struct {
 	// Floor reports whether Text is the floor answer (cache or template)
 	// given because no better backend finished within the budget.
 	Floor bool `json:"floor" msgpack:"floor"`
+	// Reason says why the server's router chose the backend that
+	// produced Text: "cache", "fit", "hedge", "fallback", "floor_no_fit",
+	// "floor_unavailable", "floor_after_failure", "floor_only" or
+	// "floor_deadline" (docs/protocol.md); omitted when unknown.
+	Reason string `json:"reason,omitempty" msgpack:"reason,omitempty"`
+	// PredictedMS is the completion time, in milliseconds, the router
+	// predicted for the answering backend's attempt when it chose it
+	// (compare LatencyMS); omitted for the cache and the floor, which are
+	// not predicted.
+	PredictedMS float64 `json:"predicted_ms,omitempty" msgpack:"predicted_ms,omitempty"`
 	// Prompt is the prompt template used, as name@version, when a model
 	// produced Text.
 	Prompt string `json:"prompt,omitempty" msgpack:"prompt,omitempty"`
@@ -193,6 +209,9 @@ type DialogueDone struct {
 	// NPC's allowed actions and the world state the host reported; up to
 	// [MaxActions]. Omitted when there are none.
 	Actions []Action `json:"actions,omitempty" msgpack:"actions,omitempty"`
+	// Refining is set when a [DialogueRefine] for this ticket will follow
+	// (the talk asked for [Talk.Refine] and a better backend is at work).
+	Refining bool `json:"refining,omitempty" msgpack:"refining,omitempty"`
 }
 
 // Type returns [TypeDialogueDone].

@@ -17,7 +17,11 @@ func (m *Hello) decodeField(r *mpReader, key []byte) (err *Error) {
 	return err
 }
 
-func (m *Talk) decodeField(r *mpReader, key []byte) *Error {
+func (m *Talk) decodeField(r *mpReader, key []byte) (err *Error) {
+	if string(key) == "refine" {
+		m.Refine, err = r.bool("talk.refine")
+		return err
+	}
 	return decodeNPCRequest(r, key, "talk", "text", &m.NPCID, &m.Text, &m.BudgetMS)
 }
 
@@ -118,6 +122,10 @@ func (m *DialogueDone) decodeField(r *mpReader, key []byte) (err *Error) {
 		m.OnTime, err = r.bool("dialogue.done.on_time")
 	case "floor":
 		m.Floor, err = r.bool("dialogue.done.floor")
+	case "reason":
+		m.Reason, err = r.str("dialogue.done.reason")
+	case "predicted_ms":
+		m.PredictedMS, err = r.float64("dialogue.done.predicted_ms")
 	case "prompt":
 		m.Prompt, err = r.str("dialogue.done.prompt")
 	case "guard":
@@ -132,6 +140,8 @@ func (m *DialogueDone) decodeField(r *mpReader, key []byte) (err *Error) {
 		m.Affinity, err = r.float64("dialogue.done.affinity")
 	case "trust":
 		m.Trust, err = r.float64("dialogue.done.trust")
+	case "refining":
+		m.Refining, err = r.bool("dialogue.done.refining")
 	case "actions":
 		var n int
 		if n, err = r.arrayLen("dialogue.done.actions"); err != nil {
@@ -204,7 +214,7 @@ func (m Hello) appendMsgpack(b []byte) []byte {
 }
 
 func (m Talk) appendMsgpack(b []byte) []byte {
-	return mpAppendNPCRequest(b, m.NPCID, "text", m.Text, m.BudgetMS)
+	return mpAppendNPCRequest(b, m.NPCID, "text", m.Text, m.BudgetMS, m.Refine)
 }
 
 func (m Ping) appendMsgpack(b []byte) []byte {
@@ -246,9 +256,9 @@ func (m DialogueDelta) appendMsgpack(b []byte) []byte {
 }
 
 func (m DialogueDone) appendMsgpack(b []byte) []byte {
-	b = mpAppendMapHeader(b, 9+boolInt(m.Prompt != "")+boolInt(m.Guard != "")+
+	b = mpAppendMapHeader(b, 9+boolInt(m.Reason != "")+boolInt(m.PredictedMS != 0)+boolInt(m.Prompt != "")+boolInt(m.Guard != "")+
 		boolInt(m.PromptTokens != 0)+boolInt(m.Tokens != 0)+boolInt(m.CostUSD != 0)+
-		boolInt(m.Affinity != 0)+boolInt(m.Trust != 0)+boolInt(len(m.Actions) > 0))
+		boolInt(m.Affinity != 0)+boolInt(m.Trust != 0)+boolInt(len(m.Actions) > 0)+boolInt(m.Refining))
 	b = mpAppendUint(mpAppendStr(b, "ticket"), m.Ticket)
 	b = mpAppendKV(b, "npc_id", m.NPCID)
 	b = mpAppendKV(b, "text", m.Text)
@@ -258,6 +268,12 @@ func (m DialogueDone) appendMsgpack(b []byte) []byte {
 	b = mpAppendUint(mpAppendStr(b, "budget_ms"), uint64(m.BudgetMS))
 	b = mpAppendBool(mpAppendStr(b, "on_time"), m.OnTime)
 	b = mpAppendBool(mpAppendStr(b, "floor"), m.Floor)
+	if m.Reason != "" {
+		b = mpAppendKV(b, "reason", m.Reason)
+	}
+	if m.PredictedMS != 0 {
+		b = mpAppendFloat64(mpAppendStr(b, "predicted_ms"), m.PredictedMS)
+	}
 	if m.Prompt != "" {
 		b = mpAppendKV(b, "prompt", m.Prompt)
 	}
@@ -284,6 +300,9 @@ func (m DialogueDone) appendMsgpack(b []byte) []byte {
 		for i := range m.Actions {
 			b = m.Actions[i].appendMsgpack(b)
 		}
+	}
+	if m.Refining {
+		b = mpAppendBool(mpAppendStr(b, "refining"), true)
 	}
 	return b
 }

@@ -60,6 +60,10 @@ func samples() []sample {
 		{"done with feelings", Header{ID: 3, Tick: 105}, DialogueDone{Ticket: 46, NPCID: "smith", Text: "Out of my forge.",
 			Tier: TierTemplate, Backend: "template", LatencyMS: 0.5, BudgetMS: 50, OnTime: true, Affinity: -0.4125, Trust: -0.6}},
 		{"done trust only", Header{ID: 3, Tick: 106}, DialogueDone{Ticket: 47, NPCID: "smith", Text: "Aye.", Trust: 1}},
+		{"done with decision", Header{ID: 3, Tick: 109}, DialogueDone{Ticket: 50, NPCID: "smith", Text: "Coal, then.",
+			Tier: TierLocal, Backend: "openai:local", LatencyMS: 38.5, BudgetMS: 50, OnTime: true, Reason: "fallback", PredictedMS: 21.75}},
+		{"done floor decision", Header{ID: 3, Tick: 110}, DialogueDone{Ticket: 51, NPCID: "smith", Text: "Hm.",
+			Tier: TierTemplate, Backend: "template", LatencyMS: 0.5, BudgetMS: 50, OnTime: true, Floor: true, Reason: "floor_no_fit"}},
 		{"done with actions", Header{ID: 3, Tick: 107}, DialogueDone{Ticket: 48, NPCID: "hobb", Text: "Two pennies, pet.",
 			Tier: TierTemplate, Backend: "template", LatencyMS: 0.5, BudgetMS: 50, OnTime: true, Actions: []Action{
 				{Kind: ActionTrade, Item: "ale", Price: 2}, {Kind: ActionGiveItem, Item: "iron-key", Count: math.MaxUint32},

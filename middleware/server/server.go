@@ -291,7 +291,9 @@ func (s *Server) deliverTick(tick uint64, events []middleware.Event) {
 		case middleware.EventDelta: // only when no delta stream is set
 			rt.c.sendDelta(rt.id, tick, ev)
 		case middleware.EventReply:
-			s.routes.Delete(ev.Tag)
+			if !ev.Refining { // else the route waits for the refinement
+				s.routes.Delete(ev.Tag)
+			}
 			rt.c.releaseInFlight()
 			s.metrics.observe(ev)
 			if s.quota != nil {
@@ -301,10 +303,23 @@ func (s *Server) deliverTick(tick uint64, events []middleware.Event) {
 				Ticket: uint64(ev.Ticket), NPCID: ev.NPCID, Text: ev.Text, Tier: string(ev.Tier),
 				Backend: ev.Backend, LatencyMS: float64(ev.Latency) / 1e6,
 				BudgetMS: uint32(ev.Budget / time.Millisecond), OnTime: ev.OnTime, Floor: ev.Floor,
+				Reason: string(ev.Reason), PredictedMS: float64(ev.Predicted) / 1e6,
 				Prompt: ev.Prompt, Guard: ev.Guard, CostUSD: ev.CostUSD,
 				PromptTokens: modelTokens(ev, ev.PromptTokens), Tokens: modelTokens(ev, ev.Tokens),
-				Affinity: ev.Affinity, Trust: ev.Trust, Actions: wireActions(ev.Actions),
+				Affinity: ev.Affinity, Trust: ev.Trust, Actions: wireActions(ev.Actions), Refining: ev.Refining,
 			})
+		case middleware.EventRefine:
+			s.routes.Delete(ev.Tag)
+			if s.quota != nil {
+				s.quota.charge(playerKey(rt.c.principal.Tenant, rt.c.playerID), ev, time.Now())
+			}
+			m := protocol.DialogueRefine{Ticket: uint64(ev.Ticket), NPCID: ev.NPCID, Text: ev.Text, Tier: string(ev.Tier),
+				Backend: ev.Backend, LatencyMS: float64(ev.Latency) / 1e6, Prompt: ev.Prompt, CostUSD: ev.CostUSD,
+				PromptTokens: modelTokens(ev, ev.PromptTokens), Tokens: modelTokens(ev, ev.Tokens)}
+			if ev.Err != nil {
+				m.Reason = ev.Err.Error()
+			}
+			rt.c.send(protocol.Header{ID: rt.id, Tick: tick}, m)
 		case middleware.EventQuest:
 			s.routes.Delete(ev.Tag)
 			rt.c.releaseInFlight()
