@@ -1,7 +1,11 @@
 package middleware
 
 import (
+	"errors"
+
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/hearth-ai/hearth/npc"
 )
 
 // Metrics are the runtime's Prometheus collectors. Register them with
@@ -12,6 +16,8 @@ type Metrics struct {
 	replies    *prometheus.CounterVec   // by tier, floor, on_time
 	latency    *prometheus.HistogramVec // ready latency in ms, by tier
 	cost       *prometheus.CounterVec   // USD, by tier
+	refines    *prometheus.CounterVec   // refinements, by tier ("" when none came) and outcome
+	refineLat  prometheus.Histogram     // refinement latency from submission, ms
 }
 
 func newMetrics() *Metrics {
@@ -33,12 +39,20 @@ func newMetrics() *Metrics {
 		cost: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hearth_runtime_cost_usd_total", Help: "What the answering backends charged for delivered replies, in US dollars.",
 		}, []string{"tier"}),
+		refines: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hearth_runtime_refinements_total", Help: "Refinements (Talk.Refine) that ended, by the tier that refined and outcome (refined, none, blocked).",
+		}, []string{"tier", "outcome"}),
+		refineLat: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "hearth_runtime_refine_latency_ms",
+			Help:    "Time from Submit to a refinement being ready, in milliseconds.",
+			Buckets: []float64{50, 100, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 10000},
+		}),
 	}
 }
 
 // Register registers every collector with reg.
 func (m *Metrics) Register(reg prometheus.Registerer) error {
-	for _, c := range []prometheus.Collector{m.submitted, m.overloaded, m.replies, m.latency, m.cost} {
+	for _, c := range []prometheus.Collector{m.submitted, m.overloaded, m.replies, m.latency, m.cost, m.refines, m.refineLat} {
 		if err := reg.Register(c); err != nil {
 			return err
 		}
@@ -52,6 +66,22 @@ func (m *Metrics) observe(ev Event) {
 	m.latency.WithLabelValues(tier).Observe(float64(ev.Latency) / 1e6)
 	if ev.CostUSD > 0 {
 		m.cost.WithLabelValues(tier).Add(ev.CostUSD)
+	}
+}
+
+// observeRefine counts an EventRefine and, when it refined, its latency and cost.
+func (m *Metrics) observeRefine(ev Event) {
+	switch {
+	case ev.Err == nil:
+		m.refines.WithLabelValues(string(ev.Tier), "refined").Inc()
+		m.refineLat.Observe(float64(ev.Latency) / 1e6)
+		if ev.CostUSD > 0 {
+			m.cost.WithLabelValues(string(ev.Tier)).Add(ev.CostUSD)
+		}
+	case errors.Is(ev.Err, npc.ErrRefinementBlocked):
+		m.refines.WithLabelValues("", "blocked").Inc()
+	default:
+		m.refines.WithLabelValues("", "none").Inc()
 	}
 }
 

@@ -282,6 +282,71 @@ func (c *Client) Talk(ctx context.Context, npcID, text string, budgetMS uint32, 
 	return c.dialogue(ctx, protocol.Talk{NPCID: npcID, Text: text, BudgetMS: budgetMS}, onDelta)
 }
 
+// TalkRefine is Talk with refinement allowed (protocol.Talk.Refine, "answer
+// now, refine later"): it returns the on-time reply as Talk does. When
+// that reply has Refining set, the server's dialogue.refine (a better
+// backend's answer, or its Reason for having none) arrives later on the
+// returned channel, which then closes; when Refining is not set the
+// channel is closed at once. ctx bounds the whole exchange, refinement
+// included: when it ends first the channel closes without a value. onDelta
+// runs on a goroutine of the Client's, not the caller's; keep it short.
+func (c *Client) TalkRefine(ctx context.Context, npcID, text string, budgetMS uint32, onDelta func(protocol.DialogueDelta)) (Reply, <-chan protocol.DialogueRefine, error) {
+	req := protocol.Talk{NPCID: npcID, Text: text, BudgetMS: budgetMS, Refine: true}
+	if err := req.Validate(); err != nil {
+		return Reply{}, nil, err
+	}
+	replied := make(chan Reply, 1)
+	refined := make(chan protocol.DialogueRefine, 1)
+	failed := make(chan error, 1)
+	go func() {
+		defer close(refined)
+		var deltas int
+		err := c.roundTrip(ctx, req, func(f protocol.Frame) (bool, error) {
+			switch f.Type {
+			case protocol.TypeDialogueDelta:
+				var d protocol.DialogueDelta
+				if err := f.Decode(&d); err != nil {
+					return true, err
+				}
+				deltas++
+				if onDelta != nil {
+					onDelta(d)
+				}
+			case protocol.TypeDialogueDone:
+				r := Reply{Tick: f.Tick, Deltas: deltas}
+				if err := f.Decode(&r.DialogueDone); err != nil {
+					return true, err
+				}
+				replied <- r
+				return !r.Refining, nil
+			case protocol.TypeDialogueRefine:
+				var m protocol.DialogueRefine
+				if err := f.Decode(&m); err != nil {
+					return true, err
+				}
+				refined <- m
+				return true, nil
+			}
+			return false, nil
+		})
+		failed <- err
+	}()
+	select {
+	case r := <-replied:
+		return r, refined, nil
+	case err := <-failed:
+		select {
+		case r := <-replied: // the done came first; the call ended after it
+			return r, refined, nil
+		default:
+		}
+		if err == nil { // unreachable: the call ends after its done
+			err = errors.New("hearth client: talk ended without a reply")
+		}
+		return Reply{}, nil, err
+	}
+}
+
 // Bark asks NPC npcID for an ambient one-liner because this client's
 // player came near it (trigger protocol.TriggerProximity) or on the NPC's
 // schedule (protocol.TriggerSchedule), and waits for the line, which comes

@@ -62,11 +62,11 @@ func (m *Bark) decodeField(r *mpReader, key []byte) *Error {
 }
 
 func (m Bark) appendMsgpack(b []byte) []byte {
-	return mpAppendNPCRequest(b, m.NPCID, "trigger", m.Trigger, m.BudgetMS)
+	return mpAppendNPCRequest(b, m.NPCID, "trigger", m.Trigger, m.BudgetMS, false)
 }
 
 func (m Bark) appendJSON(b []byte) []byte {
-	return jsAppendNPCRequest(b, m.NPCID, "trigger", m.Trigger, m.BudgetMS)
+	return jsAppendNPCRequest(b, m.NPCID, "trigger", m.Trigger, m.BudgetMS, false)
 }
 
 // The payloads of talk and bark share a shape: npc_id, one string field
@@ -90,22 +90,28 @@ func decodeNPCRequest(r *mpReader, key []byte, typ, field string, npcID, val *st
 }
 
 // mpAppendNPCRequest appends a talk or bark payload as a MessagePack map.
-func mpAppendNPCRequest(b []byte, npcID, field, val string, budgetMS uint32) []byte {
-	b = mpAppendMapHeader(b, 2+boolInt(budgetMS != 0))
+func mpAppendNPCRequest(b []byte, npcID, field, val string, budgetMS uint32, refine bool) []byte {
+	b = mpAppendMapHeader(b, 2+boolInt(budgetMS != 0)+boolInt(refine))
 	b = mpAppendKV(b, "npc_id", npcID)
 	b = mpAppendKV(b, field, val)
 	if budgetMS != 0 {
 		b = mpAppendUint(mpAppendStr(b, "budget_ms"), uint64(budgetMS))
 	}
+	if refine {
+		b = mpAppendBool(mpAppendStr(b, "refine"), true)
+	}
 	return b
 }
 
 // jsAppendNPCRequest appends a talk or bark payload as a JSON object.
-func jsAppendNPCRequest(b []byte, npcID, field, val string, budgetMS uint32) []byte {
+func jsAppendNPCRequest(b []byte, npcID, field, val string, budgetMS uint32, refine bool) []byte {
 	b = jsAppendKV(append(b, '{'), "npc_id", npcID, true)
 	b = jsAppendKV(b, field, val, false)
 	if budgetMS != 0 {
 		b = strconv.AppendUint(jsAppendKey(b, "budget_ms", false), uint64(budgetMS), 10)
+	}
+	if refine {
+		b = append(jsAppendKey(b, "refine", false), "true"...)
 	}
 	return append(b, '}')
 }

@@ -135,7 +135,7 @@ func jsonPayloadError(typ string, err error) *Error {
 
 // Message decodes the payload into the type that matches f.Type and returns
 // it as a value: [Hello], [Talk], [Bark], [Ping], [Welcome], [DialogueDelta],
-// [DialogueDone], [ErrorPayload], [Pong], [QuestRequest], [QuestOffer],
+// [DialogueDone], [DialogueRefine], [ErrorPayload], [Pong], [QuestRequest], [QuestOffer],
 // [QuestAccept], [QuestAbandon], [WorldEvent], [WorldState], [WorldAck], [QuestUpdate] or
 // [QuestLog]. Payloads with a Validate method are validated as by
 // [Frame.Decode]. An unknown type gives an *Error with code
@@ -157,6 +157,8 @@ func (f *Frame) Message() (Message, error) {
 		return decodeAs[DialogueDelta](f)
 	case TypeDialogueDone:
 		return decodeAs[DialogueDone](f)
+	case TypeDialogueRefine:
+		return decodeAs[DialogueRefine](f)
 	case TypeError:
 		return decodeAs[ErrorPayload](f)
 	case TypePong:
@@ -260,6 +262,8 @@ func internType(b []byte) string {
 		return TypeDialogueDelta
 	case TypeDialogueDone:
 		return TypeDialogueDone
+	case TypeDialogueRefine:
+		return TypeDialogueRefine
 	case TypeError:
 		return TypeError
 	case TypePong:

@@ -280,7 +280,7 @@ func (c *conn) hello(id uint64, m protocol.Hello) {
 func (c *conn) talk(id uint64, m protocol.Talk) {
 	c.submit(id, "talk", m.BudgetMS, func(tag uint64, budget time.Duration) (middleware.Ticket, error) {
 		return c.s.rt.Submit(middleware.Talk{NPCID: m.NPCID, Tenant: c.principal.Tenant, PlayerID: c.playerID, PlayerName: c.playerName,
-			Text: m.Text, Priority: middleware.PriorityInteractive, Budget: budget, Tag: tag})
+			Text: m.Text, Priority: middleware.PriorityInteractive, Budget: budget, Tag: tag, Refine: m.Refine})
 	})
 }
 
