@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -426,5 +427,105 @@ func TestPromptCollector(t *testing.T) {
 	}
 	if per[1] == 0 || per[2] == 0 {
 		t.Fatalf("one arm got nothing: %v", per)
+	}
+}
+
+// TestPromptsWatchSymlinkSwap: a Kubernetes ConfigMap volume updates by
+// writing a new timestamped folder and renaming a "..data" symlink over
+// the old one; the files are symlinks through "..data". The watcher sees
+// the swap and the next render uses the new content.
+func TestPromptsWatchSymlinkSwap(t *testing.T) {
+	dir := t.TempDir()
+	for _, v := range []string{"..v1", "..v2"} {
+		if err := os.Mkdir(filepath.Join(dir, v), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile(t, filepath.Join(dir, "..v1"), "greet@1.tmpl", `old {{.}}`)
+	writeFile(t, filepath.Join(dir, "..v2"), "greet@1.tmpl", `new {{.}}`)
+	if err := os.Symlink("..v1", filepath.Join(dir, "..data")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join("..data", "greet@1.tmpl"), filepath.Join(dir, "greet@1.tmpl")); err != nil {
+		t.Fatal(err)
+	}
+	p, err := inference.OpenPrompts(inference.PromptOptions{Dir: dir, Watch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if text, _ := mustRender(t, p, "greet", "", "Ada"); text != "old Ada" {
+		t.Fatalf("before the swap: %q", text)
+	}
+	if err := os.Symlink("..v2", filepath.Join(dir, "..data_tmp")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(dir, "..data_tmp"), filepath.Join(dir, "..data")); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if text, _ := mustRender(t, p, "greet", "", "Ada"); text == "new Ada" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the watcher never saw the ..data swap")
+		}
+	}
+}
+
+// TestRenderDuringReloads: renders racing reloads always return text and
+// a hash of the same template (the set is swapped whole).
+func TestRenderDuringReloads(t *testing.T) {
+	dir := t.TempDir()
+	srcs := []string{`alpha {{.}}`, `beta {{.}}`}
+	writeFile(t, dir, "greet@1.tmpl", srcs[0])
+	p, err := inference.OpenPrompts(inference.PromptOptions{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{hash12(srcs[0]): "alpha x", hash12(srcs[1]): "beta x"}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				text, ref, err := p.Render("greet", "x")
+				if err != nil || want[ref.Hash] != text {
+					t.Errorf("%q from %+v: %v", text, ref, err)
+					return
+				}
+			}
+		})
+	}
+	for i := range 50 {
+		writeFile(t, dir, "greet@1.tmpl", srcs[i%2])
+		if err := p.Reload(); err != nil {
+			t.Error(err)
+			break
+		}
+	}
+	close(stop)
+	wg.Wait()
+}
+
+// BenchmarkRenderPromptAB is BenchmarkRenderPrompt with a 90/10 split:
+// the cost of choosing a player's version.
+func BenchmarkRenderPromptAB(b *testing.B) {
+	p, err := inference.OpenPrompts(inference.PromptOptions{Base: promptFS(), BaseDir: "prompts",
+		Weights: inference.PromptWeights{"npc.dialogue": {1: 10, 2: 90}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := &inference.Request{Persona: inference.Persona{Name: "Brenna", Role: "smith", Traits: []string{"gruff"}}, UserText: "hi"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := p.RenderFor("npc.dialogue", "player-12345", req); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
