@@ -334,6 +334,9 @@ func (rc *ResponseCache) Stats() CacheStats {
 // cache stays readable. Close it before the store; calling it again does
 // nothing more.
 func (rc *ResponseCache) Close() {
+	if rc.ops != nil {
+		rc.c.CleanUp() // pending evictions, so that the store gets their deletes
+	}
 	rc.c.StopAllGoroutines()
 	if rc.ops == nil {
 		return
