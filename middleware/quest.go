@@ -45,6 +45,7 @@ func (rt *Runtime) SubmitQuest(req QuestRequest) (Ticket, error) {
 	}
 	r := &request{questReq: &req, budget: budget, submitted: time.Now(),
 		talk: Talk{Tenant: req.Tenant, PlayerID: req.PlayerID, Tag: req.Tag, Priority: req.Priority}}
+	r.tr = rt.startTrace(SpanQuest, &r.talk, budget)
 	return rt.enqueue(r, req.Priority, func() {
 		if r.questReq.Seed == 0 {
 			r.questReq.Seed = mixSeed(rt.opts.Seed, uint64(r.ticket))
@@ -58,7 +59,7 @@ func (rt *Runtime) runQuest(r *request) {
 	if r.state.Load() != statePending {
 		return // the floor answered at the deadline; quests write no memory
 	}
-	ctx, cancel := context.WithDeadline(context.Background(), r.deadline)
+	ctx, cancel := context.WithDeadline(r.tr.context(), r.deadline)
 	q, err := rt.opts.Quests.Generate(ctx, r.questReq.Request)
 	cancel()
 	if !r.state.CompareAndSwap(statePending, stateClaimed) {
@@ -102,6 +103,7 @@ func (rt *Runtime) deliverQuest(r *request, q quest.Quest, err error, floor bool
 		ev.Tier, ev.Backend, ev.NPCID = q.Tier, "planner", q.Giver
 		rt.metrics.observe(ev)
 	}
+	r.tr.delivering(&ev)
 	rt.push(ev)
 	r.state.Store(stateDone)
 }

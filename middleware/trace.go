@@ -72,8 +72,11 @@ func (rt *Runtime) startTrace(name string, t *Talk, budget time.Duration) *reqTr
 		return nil
 	}
 	intent := inference.IntentBark
-	if name == SpanTalk {
+	switch name {
+	case SpanTalk:
 		intent = npc.ClassifyIntent(t.Text) // the agent's classification
+	case SpanQuest:
+		intent = "quest"
 	}
 	root.SetAttributes(attrTenant.String(t.Tenant), attrNPC.String(t.NPCID), attrPlayer.String(t.PlayerID),
 		inference.AttrIntent.String(string(intent)), attrBudgetMS.Float64(float64(budget)/1e6),

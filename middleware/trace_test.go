@@ -19,6 +19,7 @@ import (
 
 	"github.com/hearth-ai/hearth/inference"
 	"github.com/hearth-ai/hearth/middleware"
+	"github.com/hearth-ai/hearth/quest"
 )
 
 // secretLine is a player's line no span may carry (privacy).
@@ -120,6 +121,27 @@ func TestTalkSpanTree(t *testing.T) {
 	}
 	if !barkRoot {
 		t.Errorf("no %s root span: %v", middleware.SpanBark, spanNames(exp.GetSpans()))
+	}
+
+	exp.Reset()
+	qk, err := st.Runtime.SubmitQuest(middleware.QuestRequest{Request: quest.Request{PlayerID: "p-7", Level: 3, Location: "kettle-green"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	collect(t, st.Runtime, map[middleware.Ticket]bool{qk: true})
+	st.Runtime.Settle()
+	qspans := map[string]tracetest.SpanStub{}
+	for _, s := range exp.GetSpans() {
+		qspans[s.Name] = s
+	}
+	qroot, ok := qspans[middleware.SpanQuest]
+	if !ok || qroot.Parent.IsValid() {
+		t.Fatalf("no %s root span: %v", middleware.SpanQuest, spanNames(exp.GetSpans()))
+	}
+	for _, stage := range []string{middleware.SpanQueue, middleware.SpanDeliver} {
+		if s, ok := qspans[stage]; !ok || s.Parent.SpanID() != qroot.SpanContext.SpanID() {
+			t.Errorf("quest: no %s under the root: %v", stage, spanNames(exp.GetSpans()))
+		}
 	}
 }
 
