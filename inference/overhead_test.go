@@ -1,0 +1,98 @@
+package inference_test
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/hearth-ai/hearth/inference"
+	"github.com/hearth-ai/hearth/inference/template"
+)
+
+// instantModel answers at once on the caller's goroutine: what is left of a
+// Router call around it is the Router's own overhead.
+type instantModel struct{ info inference.Info }
+
+func (m instantModel) Info() inference.Info { return m.info }
+
+func (m instantModel) Generate(ctx context.Context, req *inference.Request, sink inference.Sink) (inference.Result, error) {
+	if sink != nil {
+		sink(inference.Delta{Text: "Well met."})
+	}
+	return inference.Result{Text: "Well met.", Tokens: 2}, nil
+}
+
+// BenchmarkRouterOverhead is issue 4's decision-overhead proof: a request
+// with a cache key that misses the response cache, two backends to choose
+// from (a remote one that does not fit the 50 ms budget and is skipped, an
+// instant one that answers), a streaming sink, the bookkeeping (estimates,
+// breaker, cache fill). It reports the p50 and p99 of one call through the
+// Router and, measured the same way in the same run, of calling the
+// instant backend directly; overhead-p99-µs is their difference.
+func BenchmarkRouterOverhead(b *testing.B) {
+	remote := instantModel{inference.Info{Name: "remote", Tier: inference.TierRemote, Quality: 100,
+		ExpectedTTFT: 400 * time.Millisecond, ExpectedTokensPerSecond: 50}}
+	fast := instantModel{inference.Info{Name: "fast", Tier: inference.TierLocal, Quality: 50,
+		ExpectedTTFT: time.Microsecond, ExpectedTokensPerSecond: 1e6}}
+	cache, err := inference.NewResponseCache(inference.CacheOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cache.Close()
+	r, err := inference.NewRouter(template.New(), []inference.Model{remote, fast}, inference.RouterOptions{Cache: cache, NoHedging: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	const keys = 1 << 16
+	reqs := make([]inference.Request, keys)
+	for i := range reqs {
+		reqs[i] = *dialogue
+		reqs[i].CacheKey = "miss-" + strconv.Itoa(i) // a miss: the cache holds at most the last 65,536 answers of a run
+	}
+	sink := func(inference.Delta) {}
+	measure := func(n int, call func(i int)) []float64 {
+		out := make([]float64, 0, n)
+		for i := range n {
+			t0 := time.Now()
+			call(i)
+			out = append(out, float64(time.Since(t0).Nanoseconds())/1e3)
+		}
+		slices.Sort(out)
+		return out
+	}
+	call := func(i int) {
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		if _, err := r.Generate(ctx, &reqs[i%keys], sink); err != nil {
+			b.Fatal(err)
+		}
+		cancel()
+	}
+	routed := make([]float64, 0, 1<<16)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		t0 := time.Now()
+		call(i)
+		routed = append(routed, float64(time.Since(t0).Nanoseconds())/1e3)
+	}
+	b.StopTimer()
+	slices.Sort(routed)
+	// The same number of direct calls, timed the same way, in the same run.
+	direct := measure(len(routed), func(i int) {
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		if _, err := fast.Generate(ctx, &reqs[i%keys], sink); err != nil {
+			b.Fatal(err)
+		}
+		cancel()
+	})
+	q := func(s []float64, p float64) float64 { return s[min(len(s)-1, int(p*float64(len(s))))] }
+	b.ReportMetric(q(routed, 0.5), "router-p50-µs")
+	b.ReportMetric(q(routed, 0.99), "router-p99-µs")
+	b.ReportMetric(q(direct, 0.5), "direct-p50-µs")
+	b.ReportMetric(q(direct, 0.99), "direct-p99-µs")
+	b.ReportMetric(q(routed, 0.99)-q(direct, 0.99), "overhead-p99-µs")
+	if st := r.Stats(); st[0].Calls != 0 || st[1].Calls == 0 {
+		b.Fatalf("remote called %d times, fast %d; want the remote skipped", st[0].Calls, st[1].Calls)
+	}
+}
