@@ -42,6 +42,7 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	dailyUSD := fs.Float64("player-daily-usd", 0, "spend in US dollars each player may cause per UTC day, from the backends' prices (0 = no cap)")
 	pprofAddr := fs.String("pprof", "", "serve Go's profiler (net/http/pprof: heap, goroutines, CPU) on this separate address, e.g. 127.0.0.1:6060;\n"+
 		"loopback only: the profiles show memory contents (default: off)")
+	otlpEndpoint := fs.String("otlp-endpoint", "", otlpFlagHelp)
 	if err := sf.parse(fs, args); err != nil {
 		return err
 	}
@@ -67,6 +68,9 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		return fmt.Errorf("-addr %s: %w", *addr, err)
 	}
 	defer ln.Close()
+	if *openAI && *otlpEndpoint != "" {
+		return fmt.Errorf("-otlp-endpoint: not used with -openai, which serves the model alone and makes no spans")
+	}
 	if *openAI {
 		// The OpenAI API takes the same credentials (Authorization: Bearer
 		// with an API key or a JWT); the WebSocket server's other settings
@@ -108,6 +112,12 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		return err
 	}
 	defer sec.Close()
+	// Tracing exists before the runtime and flushes after it stops.
+	stopTracing, err := startTracing(ctx, fs, *otlpEndpoint, sf.cfg.file, stderr)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
 	// A broken template fails before any lore is ingested, too.
 	if sf.prompts.set, err = sf.openPrompts(stderr, true); err != nil {
 		return err
