@@ -53,6 +53,11 @@ func tracerOf(tp trace.TracerProvider) trace.Tracer {
 	return tp.Tracer(inference.TracerName)
 }
 
+// defaultProvider is OpenTelemetry's global provider before anyone installs
+// one (otel.SetTracerProvider replaces it): package initialisation runs
+// before any main can.
+var defaultProvider = otel.GetTracerProvider()
+
 // reqTrace is one traced request's spans; a request nobody traces has
 // none (nil), and every method is a no-op on nil.
 type reqTrace struct {
@@ -67,6 +72,9 @@ type reqTrace struct {
 // not record (the default: OpenTelemetry's global provider, a no-op
 // until one is installed).
 func (rt *Runtime) startTrace(name string, t *Talk, budget time.Duration) *reqTrace {
+	if rt.opts.TracerProvider == nil && otel.GetTracerProvider() == defaultProvider {
+		return nil // nothing installed: not even a no-op span (two allocations)
+	}
 	ctx, root := rt.tracer.Start(context.Background(), name)
 	if !root.IsRecording() {
 		return nil
