@@ -48,6 +48,9 @@ func fileFlags(c *config.File) []struct{ path, flag, value string } {
 		{"runtime.workers", "workers", fmt.Sprint(c.Runtime.Workers)},
 		{"runtime.seed", "seed", fmt.Sprint(c.Runtime.Seed)},
 		{"cache.off", "no-cache", fmt.Sprint(c.Cache.Off)},
+		{"cache.persist", "persist-cache", fmt.Sprint(c.Cache.Persist)},
+		{"cache.semantic", "semantic-cache", fmt.Sprint(c.Cache.Semantic)},
+		{"cache.semantic_threshold", "semantic-threshold", fmt.Sprint(c.Cache.SemanticThreshold)},
 		{"security.auth_keys", "auth-keys", s.AuthKeys},
 		{"security.jwt_secret_env", "jwt-secret-env", s.JWTSecretEnv},
 		{"security.audit_log", "audit-log", s.AuditLog},
@@ -171,7 +174,8 @@ func (c *configFlags) routerOptions() inference.RouterOptions {
 	r := c.file.Router
 	return inference.RouterOptions{FitQuantile: r.FitQuantile, BreakerFailures: r.BreakerFailures,
 		BreakerCooldown: r.BreakerCooldown.D(), RelaxInterval: r.RelaxInterval.D(), FloorReserve: r.FloorReserve.D(),
-		MaxHedgeShare: r.MaxHedgeShare, NoHedging: r.NoHedging}
+		MaxHedgeShare: r.MaxHedgeShare, NoHedging: r.NoHedging, DailySpendCapUSD: r.DailySpendCapUSD,
+		StallTimeout: r.StallTimeout.D()}
 }
 
 // printConfig writes the effective configuration: every setting with its

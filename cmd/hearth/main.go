@@ -63,6 +63,7 @@ func commands() []command {
 		{"soak", "run the sim against a hearth serve child whose remote model is faulty; report goroutines and heap over time", cmdSoak},
 		{"model-eval", "print the embedded model's quality on the labeled eval set (facts copied from the lore, quest offers that validate)", cmdModelEval},
 		{"lore-eval", "print recall@5/10, MRR and nDCG@10 of BM25, vector and hybrid lore search on the labeled query sets", cmdLoreEval},
+		{"semcache-eval", "print the semantic cache's paraphrase hit rate and near-miss false-hit rate per threshold on the labeled pairs", cmdSemcacheEval},
 		{"consistency-eval", "print NPCs' pass rate on the consistency suite (out-of-scope questions, secrets, persona attacks) on the configured model tiers", cmdConsistencyEval},
 		{"guard-eval", "print the guardrails' detection and false-positive rates on the labeled input and output sets", cmdGuardEval},
 		{"corpus", "generate the embedded model's training corpus and labeled eval set from a world's lore and NPCs", cmdCorpus},
@@ -149,6 +150,12 @@ type stackFlags struct {
 	gcPct    int
 	noCache  bool
 	bm25Only bool
+
+	// persistCache, semanticCache and semanticThreshold: see
+	// middleware.StackConfig.
+	persistCache, semanticCache bool
+	semanticThreshold           float64
+
 	// modelImportance and modelActions: see middleware.StackConfig.
 	modelImportance, modelActions bool
 	// model is the embedded neural tier: "shipped" (the model built into
@@ -256,6 +263,9 @@ func (f *stackFlags) register(fs *flag.FlagSet, defaultData string) {
 	fs.Uint64Var(&f.seed, "seed", 1, "seed for reproducible replies")
 	fs.StringVar(&f.logLevel, "log", "info", "log level: debug, info, warn, error")
 	fs.BoolVar(&f.noCache, "no-cache", false, "turn the exact response cache off (every request is generated)")
+	fs.BoolVar(&f.persistCache, "persist-cache", false, "keep a copy of the response cache in the -data store: a restarted server starts warm")
+	fs.BoolVar(&f.semanticCache, "semantic-cache", false, "add the semantic cache: a paraphrase of a line an NPC answered gets the same answer (lore embedder; see hearth semcache-eval)")
+	fs.Float64Var(&f.semanticThreshold, "semantic-threshold", 0, "the semantic cache's cosine threshold in [0, 1] (0 = inference.DefaultSemanticThreshold)")
 	fs.BoolVar(&f.modelImportance, "model-importance", false, "rate each memory's importance with the best model in 2 s (Park et al.'s prompt), not the keyword heuristic: one model call per memory")
 	fs.BoolVar(&f.modelActions, "model-actions", false, "ask the models for NPC actions as structured output ({say, actions} JSON); rules propose them otherwise")
 	fs.BoolVar(&f.bm25Only, "bm25-only", false, "lore search by BM25 alone: no embedded LSA embedder, no vector half of hybrid search")
@@ -357,6 +367,7 @@ func (f *stackFlags) open(ctx context.Context, stderr io.Writer) (*middleware.St
 	}
 	st, err := middleware.OpenStack(ctx, middleware.StackConfig{
 		DataDir: f.data, World: w, WorldSource: src, ExtraLore: f.lore, Logger: logger,
+		PersistCache: f.persistCache, SemanticCache: f.semanticCache, SemanticThreshold: f.semanticThreshold,
 		Runtime:         middleware.Options{TickRate: f.tickHz, Budget: f.budget, Workers: workers, Seed: f.seed},
 		NoCache:         f.noCache,
 		Cache:           f.cfg.cache,
