@@ -158,6 +158,9 @@ type Router struct {
 	// charge per UTC day over every player, in US dollars; past it they
 	// are not called until 00:00 UTC. 0: no cap.
 	DailySpendCapUSD float64 `yaml:"daily_spend_cap_usd"`
+	// StallTimeout abandons a stream that sends nothing for this long
+	// once started, and falls back to the next tier.
+	StallTimeout Duration `yaml:"stall_timeout"`
 }
 
 // Cache is the exact response cache section.

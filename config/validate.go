@@ -190,7 +190,7 @@ func (p *parser) validate(getenv func(string) string) {
 		p.add(line("router.breaker_failures"), "router.breaker_failures", "%d: must not be negative", r.BreakerFailures)
 	}
 	for path, d := range map[string]Duration{"router.breaker_cooldown": r.BreakerCooldown, "router.relax_interval": r.RelaxInterval,
-		"router.floor_reserve": r.FloorReserve, "cache.ttl": f.Cache.TTL} {
+		"router.floor_reserve": r.FloorReserve, "router.stall_timeout": r.StallTimeout, "cache.ttl": f.Cache.TTL} {
 		if d < 0 {
 			p.add(line(path), path, "%v: must not be negative", d)
 		}

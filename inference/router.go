@@ -100,7 +100,20 @@ type RouterOptions struct {
 	// in BackendStats.SpendCapped. Per-player caps live in the server
 	// (server.Limits.Daily). 0: no cap; negative values are invalid.
 	DailySpendCapUSD float64
+
+	// StallTimeout: a stream that has started and then sends nothing for
+	// this long is abandoned as stalled, counted as a timeout of its
+	// backend (BackendStats.Stalls), and the request falls back to the
+	// next tier that fits the time left, like any other failure, instead
+	// of waiting out its deadline. Default DefaultStallTimeout; negative
+	// values are invalid.
+	StallTimeout time.Duration
 }
+
+// DefaultStallTimeout is RouterOptions.StallTimeout's default: about 30
+// tokens' time at a remote model's 60 tokens/s, far beyond the gaps of a
+// healthy stream.
+const DefaultStallTimeout = 500 * time.Millisecond
 
 // Hedging defaults (RouterOptions.MaxHedgeShare).
 const (
@@ -144,6 +157,7 @@ type BackendStats struct {
 	CircuitOpens uint64 // times the circuit has opened
 	Rejects      uint64 // requests where it was not tried: circuit open or Info.MaxInFlight reached
 	SpendCapped  uint64 // requests where it was not tried: it bills and RouterOptions.DailySpendCapUSD was reached
+	Stalls       uint64 // streams abandoned after RouterOptions.StallTimeout without a token (counted in Timeouts too)
 }
 
 // Router answers every request inside its deadline by choosing, per
@@ -168,6 +182,7 @@ type Router struct {
 	iFit       int
 	relaxEvery time.Duration // RouterOptions.RelaxInterval
 	spend      *spendBook    // nil: no daily spend cap
+	stallAfter time.Duration // RouterOptions.StallTimeout
 
 	// Hedging: a token bucket of hedges (RouterOptions.MaxHedgeShare).
 	hedgeOn    bool
@@ -189,6 +204,7 @@ type backend struct {
 	calls, errors, timeouts, skips, floorFallbacks, rejects atomic.Uint64
 	hedged, hedgeWins                                       atomic.Uint64
 	spendCapped                                             atomic.Uint64 // not called: the daily spend cap was reached
+	stalls                                                  atomic.Uint64 // streams abandoned as stalled (also timeouts)
 	billed                                                  atomic.Bool   // a reply of it carried a cost
 	inFlight                                                atomic.Int64
 	breaker                                                 *breaker
@@ -231,6 +247,12 @@ func NewRouter(floor Model, backends []Model, opts RouterOptions) (*Router, erro
 	case opts.MaxHedgeShare == 0:
 		opts.MaxHedgeShare = DefaultMaxHedgeShare
 	}
+	switch {
+	case opts.StallTimeout < 0:
+		return nil, fmt.Errorf("inference: NewRouter: RouterOptions.StallTimeout is %v; it must not be negative", opts.StallTimeout)
+	case opts.StallTimeout == 0:
+		opts.StallTimeout = DefaultStallTimeout
+	}
 	if opts.DailySpendCapUSD < 0 {
 		return nil, fmt.Errorf("inference: NewRouter: RouterOptions.DailySpendCapUSD is %v; it must be 0 (no cap) or positive", opts.DailySpendCapUSD)
 	}
@@ -261,6 +283,7 @@ func NewRouter(floor Model, backends []Model, opts RouterOptions) (*Router, erro
 		iFit:       slices.Index(qs, opts.FitQuantile),
 		relaxEvery: opts.RelaxInterval,
 		spend:      newSpendBook(opts.DailySpendCapUSD),
+		stallAfter: opts.StallTimeout,
 		hedgeOn:    !opts.NoHedging && len(backends) > 1,
 		hedgeShare: opts.MaxHedgeShare,
 		hedgeCred:  DefaultHedgeBurst,
@@ -339,6 +362,7 @@ func (r *Router) stats(b *backend) BackendStats {
 		InFlight:       b.inFlight.Load(),
 		Rejects:        b.rejects.Load(),
 		SpendCapped:    b.spendCapped.Load(),
+		Stalls:         b.stalls.Load(),
 		Circuit:        CircuitClosed,
 	}
 	if b.breaker != nil {
@@ -757,7 +781,8 @@ func (r *Router) attempt(ctx context.Context, b *backend, deadline time.Time, re
 // admit has counted it in flight.
 func (r *Router) launch(ctx context.Context, b *backend, deadline time.Time, req *Request, sink Sink) *attempt {
 	actx, cancel := context.WithDeadline(ctx, deadline)
-	a := &attempt{ctx: actx, sink: sink, cancel: cancel, start: time.Now(), done: make(chan struct{}), firstCh: make(chan struct{})}
+	a := &attempt{ctx: actx, sink: sink, cancel: cancel, start: time.Now(), done: make(chan struct{}), firstCh: make(chan struct{}),
+		stallAfter: r.stallAfter}
 	a.predicted = r.predict(b, req)
 	a.startAttempt(ctx, b)
 	b.calls.Add(1)
@@ -770,19 +795,56 @@ func (r *Router) launch(ctx context.Context, b *backend, deadline time.Time, req
 	return a
 }
 
-// wait blocks until the attempt returns or its deadline passes, and
-// reports whether it returned.
+// wait blocks until the attempt returns, its deadline passes or, once it
+// has streamed, it stalls (nothing for stallAfter: it is then cancelled
+// and marked stalled), and reports whether it returned.
 func (a *attempt) wait() bool {
+	if a.stallAfter > 0 {
+		select {
+		case <-a.done:
+			return true
+		case <-a.ctx.Done():
+			return a.raced()
+		case <-a.firstCh:
+		}
+		t := time.NewTimer(a.stallAfter)
+		defer t.Stop()
+		for {
+			select {
+			case <-a.done:
+				return true
+			case <-a.ctx.Done():
+				return a.raced()
+			case <-t.C:
+				idle := time.Since(time.Unix(0, a.lastNS.Load()))
+				if idle < a.stallAfter {
+					t.Reset(a.stallAfter - idle)
+					continue
+				}
+				a.mu.Lock()
+				a.stalled = true
+				a.mu.Unlock()
+				a.cancel()
+				return a.raced()
+			}
+		}
+	}
 	select {
 	case <-a.done:
 		return true
 	case <-a.ctx.Done():
-		select { // an answer that raced the deadline still counts
-		case <-a.done:
-			return true
-		default:
-			return false
-		}
+		return a.raced()
+	}
+}
+
+// raced reports whether an attempt whose context ended has returned all
+// the same: an answer that raced the deadline still counts.
+func (a *attempt) raced() bool {
+	select {
+	case <-a.done:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -796,8 +858,11 @@ func (r *Router) settle(ctx context.Context, b *backend, a *attempt, finished bo
 
 	a.mu.Lock()
 	a.closed = true // no more deltas reach sink from this attempt
-	forwarded, deltas, firstAt, bad, partial := a.forwarded, a.deltas, a.first, a.bad, a.partial
+	forwarded, deltas, firstAt, bad, partial, stalled := a.forwarded, a.deltas, a.first, a.bad, a.partial, a.stalled
 	a.mu.Unlock()
+	if stalled && !finished {
+		b.stalls.Add(1)
+	}
 
 	if finished && a.err == nil && !bad && partial == "" && validText(a.res.Text) {
 		res := a.res
@@ -895,6 +960,10 @@ type attempt struct {
 	deltas    int       // non-empty deltas received
 	first     time.Time // when the first non-empty delta arrived
 	partial   string    // an incomplete UTF-8 sequence held back from sink
+	stalled   bool      // abandoned: nothing streamed for stallAfter
+
+	stallAfter time.Duration // RouterOptions.StallTimeout
+	lastNS     atomic.Int64  // Unix ns of the last non-empty delta
 
 	predicted time.Duration // the Router's prediction of its completion time when it chose the backend
 	span      trace.Span    // its inference.attempt span (a no-op one when untraced)
@@ -920,8 +989,10 @@ func (a *attempt) deliver(d Delta) {
 	if d.Text == "" {
 		return
 	}
+	now := time.Now()
+	a.lastNS.Store(now.UnixNano())
 	if a.deltas == 0 {
-		a.first = time.Now()
+		a.first = now
 		close(a.firstCh)
 	}
 	a.deltas++
