@@ -3,8 +3,11 @@ package inference_test
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hearth-ai/hearth/inference"
 	"github.com/hearth-ai/hearth/inference/template"
@@ -48,6 +51,21 @@ func TestSemanticCacheServesParaphrase(t *testing.T) {
 	}
 	if s := sc.Stats(); s.Hits != 1 || s.Misses != 1 || s.Scopes != 1 {
 		t.Fatalf("stats %+v", s)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(inference.NewCollector(r, c))
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		for _, mt := range mf.GetMetric() {
+			got[mf.GetName()] += mt.GetCounter().GetValue() + mt.GetGauge().GetValue()
+		}
+	}
+	if got["hearth_semcache_hits_total"] != 1 || got["hearth_semcache_misses_total"] != 1 || got["hearth_semcache_scopes"] != 1 {
+		t.Fatalf("scrape: hits %v, misses %v, scopes %v", got["hearth_semcache_hits_total"], got["hearth_semcache_misses_total"], got["hearth_semcache_scopes"])
 	}
 	// "Where is" is another question, whatever the embedder says.
 	if res := run(t, r, asked("Where is the Drowned Bell?")); res.Tier == inference.TierCache {
@@ -100,6 +118,33 @@ func TestSemanticCacheQualityAndErrors(t *testing.T) {
 	}
 	if _, err := inference.NewSemanticCache(inference.SemanticOptions{}); err == nil {
 		t.Error("no embedder accepted")
+	}
+}
+
+// TestSemanticCacheConcurrent: lookups and writes from many goroutines
+// (run with -race) count every lookup and share one scope.
+func TestSemanticCacheConcurrent(t *testing.T) {
+	sc, err := inference.NewSemanticCache(inference.SemanticOptions{Embedder: worldEmbedder(t, hlore.LSAConfig{}), MaxPerScope: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Close()
+	lines := []string{"Who keeps the inn?", "Who keeps the mill?", "Who keeps the forge?", "Who keeps the shrine?",
+		"Who keeps the ford?", "Who keeps the mine?", "Who keeps the market?", "Who keeps the wardhouse?", "Who keeps the keep?"}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 40 {
+				req := asked(lines[(g+i)%len(lines)])
+				if _, k, ok := sc.Get(context.Background(), req, 0); !ok {
+					sc.Put(k, inference.Result{Text: req.UserText}, 1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if s := sc.Stats(); s.Scopes != 1 || s.Hits+s.Misses != 320 || s.Errors != 0 {
+		t.Fatalf("stats %+v", s)
 	}
 }
 
