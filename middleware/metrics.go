@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/hearth-ai/hearth/inference"
 	"github.com/hearth-ai/hearth/npc"
 )
 
@@ -17,6 +18,8 @@ type Metrics struct {
 	latency    *prometheus.HistogramVec // ready latency in ms, by tier
 	cost       *prometheus.CounterVec   // USD, by tier
 	refines    *prometheus.CounterVec   // refinements, by tier ("" when none came) and outcome
+	npcCost    *prometheus.CounterVec   // USD, by npc and feature
+	npcTokens  *prometheus.CounterVec   // model tokens, by npc, feature and kind
 	refineLat  prometheus.Histogram     // refinement latency from submission, ms
 }
 
@@ -39,6 +42,12 @@ func newMetrics() *Metrics {
 		cost: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hearth_runtime_cost_usd_total", Help: "What the answering backends charged for delivered replies, in US dollars.",
 		}, []string{"tier"}),
+		npcCost: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hearth_cost_usd_total", Help: "What backends charged for delivered replies and refinements, in US dollars, by NPC and feature (dialogue, bark, refinement, quest).",
+		}, []string{"npc", "feature"}),
+		npcTokens: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hearth_model_tokens_total", Help: "Tokens models reported for delivered replies and refinements, by NPC, feature and kind (prompt, output); the template floor and the cache count none.",
+		}, []string{"npc", "feature", "kind"}),
 		refines: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hearth_runtime_refinements_total", Help: "Refinements (Talk.Refine) that ended, by the tier that refined and outcome (refined, none, blocked).",
 		}, []string{"tier", "outcome"}),
@@ -52,7 +61,7 @@ func newMetrics() *Metrics {
 
 // Register registers every collector with reg.
 func (m *Metrics) Register(reg prometheus.Registerer) error {
-	for _, c := range []prometheus.Collector{m.submitted, m.overloaded, m.replies, m.latency, m.cost, m.refines, m.refineLat} {
+	for _, c := range []prometheus.Collector{m.submitted, m.overloaded, m.replies, m.latency, m.cost, m.refines, m.refineLat, m.npcCost, m.npcTokens} {
 		if err := reg.Register(c); err != nil {
 			return err
 		}
@@ -60,12 +69,39 @@ func (m *Metrics) Register(reg prometheus.Registerer) error {
 	return nil
 }
 
-func (m *Metrics) observe(ev Event) {
+func (m *Metrics) observe(ev Event, feature string) {
 	tier := string(ev.Tier)
 	m.replies.WithLabelValues(tier, boolLabel(ev.Floor), boolLabel(ev.OnTime)).Inc()
 	m.latency.WithLabelValues(tier).Observe(float64(ev.Latency) / 1e6)
 	if ev.CostUSD > 0 {
 		m.cost.WithLabelValues(tier).Add(ev.CostUSD)
+	}
+	m.spend(ev, feature)
+}
+
+// Features of hearth_cost_usd_total and hearth_model_tokens_total.
+const (
+	featureDialogue   = "dialogue"
+	featureBark       = "bark"
+	featureRefinement = "refinement"
+	featureQuest      = "quest"
+)
+
+// spend adds ev's cost and model tokens to its NPC and feature. The
+// template floor and the cache did no model work: their word counts are
+// not tokens.
+func (m *Metrics) spend(ev Event, feature string) {
+	if ev.Tier == inference.TierTemplate || ev.Tier == inference.TierCache || ev.Tier == "" {
+		return
+	}
+	if ev.CostUSD > 0 {
+		m.npcCost.WithLabelValues(ev.NPCID, feature).Add(ev.CostUSD)
+	}
+	if ev.PromptTokens > 0 {
+		m.npcTokens.WithLabelValues(ev.NPCID, feature, "prompt").Add(float64(ev.PromptTokens))
+	}
+	if ev.Tokens > 0 {
+		m.npcTokens.WithLabelValues(ev.NPCID, feature, "output").Add(float64(ev.Tokens))
 	}
 }
 
@@ -78,6 +114,7 @@ func (m *Metrics) observeRefine(ev Event) {
 		if ev.CostUSD > 0 {
 			m.cost.WithLabelValues(string(ev.Tier)).Add(ev.CostUSD)
 		}
+		m.spend(ev, featureRefinement)
 	case errors.Is(ev.Err, npc.ErrRefinementBlocked):
 		m.refines.WithLabelValues("", "blocked").Inc()
 	default:

@@ -101,7 +101,7 @@ func (rt *Runtime) deliverQuest(r *request, q quest.Quest, err error, floor bool
 	} else {
 		ev.Quest = &q
 		ev.Tier, ev.Backend, ev.NPCID = q.Tier, "planner", q.Giver
-		rt.metrics.observe(ev)
+		rt.metrics.observe(ev, featureQuest)
 	}
 	r.tr.delivering(&ev)
 	rt.push(ev)

@@ -713,7 +713,11 @@ func (rt *Runtime) deliver(r *request, reply npc.Reply) {
 	r.refine.answered(rt)
 	r.reply = reply
 	r.state.Store(stateDone)
-	rt.metrics.observe(ev)
+	feature := featureDialogue
+	if r.turn.Trigger != "" {
+		feature = featureBark
+	}
+	rt.metrics.observe(ev, feature)
 }
 
 func (rt *Runtime) push(ev Event) {

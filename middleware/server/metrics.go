@@ -45,7 +45,7 @@ func (m serverMetrics) register(reg prometheus.Registerer, s *Server) error {
 	memErrs := prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "hearth_runtime_memory_write_errors_total",
 		Help: "Turns whose NPC memory write failed (full disk, read-only data directory); their replies were delivered."},
 		func() float64 { return float64(s.rt.MemoryWriteErrors()) })
-	for _, c := range []prometheus.Collector{m.framesIn, m.framesOut, m.badFrames, m.slowConsumers, m.replyLatency, m.authRefused, m.limited, m.storageRefused, conns, memErrs} {
+	for _, c := range []prometheus.Collector{m.framesIn, m.framesOut, m.badFrames, m.slowConsumers, m.replyLatency, m.authRefused, m.limited, m.storageRefused, conns, memErrs, newUsageCollector(s)} {
 		if err := reg.Register(c); err != nil {
 			return err
 		}

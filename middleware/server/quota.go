@@ -59,10 +59,9 @@ type quotaBook struct {
 	used  map[string]*usage // playerKey → usage
 }
 
+// newQuotaBook returns the book of q. It keeps every player's usage even
+// without caps: the admin usage list and /metrics report it.
 func newQuotaBook(q DailyQuota) *quotaBook {
-	if !q.any() {
-		return nil
-	}
 	return &quotaBook{quota: q, used: map[string]*usage{}}
 }
 
@@ -79,7 +78,7 @@ func (b *quotaBook) roll(now time.Time) {
 // admit returns "" when the player under key may make a request at now,
 // else why not (the refusal's message).
 func (b *quotaBook) admit(key string, now time.Time) string {
-	if b == nil {
+	if b == nil || !b.quota.any() {
 		return ""
 	}
 	b.mu.Lock()

@@ -147,7 +147,8 @@ type Server struct {
 	// playerLims are the per-player token buckets (Limits.Player), by
 	// playerKey, while the player has a connection.
 	playerLims map[string]*playerBucket
-	// quota is each player's usage of the day (Limits.Daily); nil: no cap.
+	// quota is each player's usage of the day, checked against
+	// Limits.Daily when it sets caps.
 	quota    *quotaBook
 	shutdown bool
 	connWG   sync.WaitGroup
@@ -219,6 +220,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc(protocol.Path, s.serveWS)
 	mux.HandleFunc(AdminConnectionsPath, s.adminHandler(http.MethodGet, "connections.list", s.adminConnections))
 	mux.HandleFunc(AdminKickPath, s.adminHandler(http.MethodPost, "kick", s.adminKick))
+	mux.HandleFunc(AdminUsagePath, s.adminHandler(http.MethodGet, "usage.list", s.adminUsage))
 	mux.HandleFunc("/healthz", s.serveHealth)
 	mux.Handle("/metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
 	return mux
