@@ -23,6 +23,9 @@ type answer struct {
 	text, tier, backend string
 	latencyMS           float64
 	onTime, floor       bool
+	// refinement, when set (-refine and the reply was refining), waits
+	// for the better reply: it returns it, or why there is none.
+	refinement func(ctx context.Context) (answer, string, error)
 }
 
 // talker is a conversation partner: the embedded runtime or a server.
@@ -38,12 +41,15 @@ func cmdChat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	var sf stackFlags
 	sf.register(fs, ".hearth/data")
 	sf.registerModel(fs, "off")
+	sf.registerRemote(fs)
 	serverURL := fs.String("server", "", "talk to a running server, e.g. ws://127.0.0.1:7777/v1/ws (default: embedded)")
 	fs.Bool("embedded", false, "run the runtime in this process (the default when -server is empty)")
 	npcID := fs.String("npc", "", "NPC to talk to (default: the first listed)")
 	player := fs.String("player", "player-1", "your player id (NPCs remember you by it)")
 	name := fs.String("name", "", "your name, as NPCs should call you")
 	quiet := fs.Bool("quiet", false, "do not stream deltas; print whole replies")
+	refine := fs.Bool("refine", false, "answer now, refine later: when a better model (e.g. -remote) cannot make the budget,\n"+
+		"print its answer too when it arrives (talk.refine, dialogue.refine)")
 	keyEnv := fs.String("key-env", "", "with -server: name of the environment variable holding your API key or JWT,\n"+
 		"sent as Authorization: Bearer (a server started with -auth-keys or -jwt-secret-env needs one); never the key itself")
 	if err := sf.parse(fs, args); err != nil {
@@ -68,9 +74,9 @@ func cmdChat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			}
 			header = http.Header{"Authorization": {"Bearer " + cred}}
 		}
-		t, err = dialTalker(ctx, *serverURL, *player, *name, budgetMS, header)
+		t, err = dialTalker(ctx, *serverURL, *player, *name, budgetMS, header, *refine)
 	} else {
-		t, err = embeddedTalker(ctx, &sf, *player, *name, stderr)
+		t, err = embeddedTalker(ctx, &sf, *player, *name, stderr, *refine)
 	}
 	if err != nil {
 		return err
@@ -165,6 +171,21 @@ func cmdChat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			status += ", floor"
 		}
 		fmt.Fprintf(stdout, "  [%s · %.2f ms · %s]\n", a.tier, a.latencyMS, status)
+		if a.refinement != nil {
+			fmt.Fprintln(stdout, "  [refining…]")
+			r, why, err := a.refinement(ctx)
+			switch {
+			case err != nil:
+				if ctx.Err() != nil {
+					return nil
+				}
+				fmt.Fprintf(stdout, "error: %v\n", err)
+			case why != "":
+				fmt.Fprintf(stdout, "  [no refinement: %s]\n", why)
+			default:
+				fmt.Fprintf(stdout, "%s (refined): %s\n  [%s · %.2f ms]\n", current.Name, r.text, r.tier, r.latencyMS)
+			}
+		}
 	}
 }
 
@@ -181,25 +202,50 @@ func npcList(npcs []protocol.NPCInfo) string {
 type remoteTalker struct {
 	c        *client.Client
 	budgetMS uint32
+	refine   bool
 }
 
-func dialTalker(ctx context.Context, url, player, name string, budgetMS uint32, header http.Header) (talker, error) {
+func dialTalker(ctx context.Context, url, player, name string, budgetMS uint32, header http.Header, refine bool) (talker, error) {
 	c, err := client.Dial(ctx, url, client.Options{PlayerID: player, PlayerName: name, ClientName: "hearth-chat/" + version, Header: header})
 	if err != nil {
 		return nil, err
 	}
-	return remoteTalker{c, budgetMS}, nil
+	return remoteTalker{c, budgetMS, refine}, nil
 }
 
 func (r remoteTalker) npcs() []protocol.NPCInfo { return r.c.Welcome().NPCs }
 func (r remoteTalker) close() error             { return r.c.Close() }
 func (r remoteTalker) talk(ctx context.Context, npcID, text string, onDelta func(string)) (answer, error) {
-	reply, err := r.c.Talk(ctx, npcID, text, r.budgetMS, func(d protocol.DialogueDelta) { onDelta(d.Text) })
+	deltas := func(d protocol.DialogueDelta) { onDelta(d.Text) }
+	if !r.refine {
+		reply, err := r.c.Talk(ctx, npcID, text, r.budgetMS, deltas)
+		if err != nil {
+			return answer{}, err
+		}
+		return answer{text: reply.Text, tier: reply.Tier, backend: reply.Backend, latencyMS: reply.LatencyMS,
+			onTime: reply.OnTime, floor: reply.Floor}, nil
+	}
+	// The refinement outlives this call: its context is the chat's.
+	reply, refined, err := r.c.TalkRefine(context.WithoutCancel(ctx), npcID, text, r.budgetMS, deltas)
 	if err != nil {
 		return answer{}, err
 	}
-	return answer{text: reply.Text, tier: reply.Tier, backend: reply.Backend, latencyMS: reply.LatencyMS,
-		onTime: reply.OnTime, floor: reply.Floor}, nil
+	a := answer{text: reply.Text, tier: reply.Tier, backend: reply.Backend, latencyMS: reply.LatencyMS,
+		onTime: reply.OnTime, floor: reply.Floor}
+	if reply.Refining {
+		a.refinement = func(ctx context.Context) (answer, string, error) {
+			select {
+			case m, ok := <-refined:
+				if !ok {
+					return answer{}, "", errors.New("the connection ended before the refinement")
+				}
+				return answer{text: m.Text, tier: m.Tier, backend: m.Backend, latencyMS: m.LatencyMS}, m.Reason, nil
+			case <-ctx.Done():
+				return answer{}, "", ctx.Err()
+			}
+		}
+	}
+	return a, nil
 }
 
 // localTalker hosts the runtime in-process and ticks it like a game loop.
@@ -207,15 +253,16 @@ type localTalker struct {
 	st           *middleware.Stack
 	player, name string
 	tickEvery    time.Duration
+	refine       bool
 }
 
-func embeddedTalker(ctx context.Context, sf *stackFlags, player, name string, stderr io.Writer) (talker, error) {
+func embeddedTalker(ctx context.Context, sf *stackFlags, player, name string, stderr io.Writer, refine bool) (talker, error) {
 	sf.quiet() // keep the terminal for the command's own output
 	st, _, err := sf.open(ctx, stderr)
 	if err != nil {
 		return nil, err
 	}
-	return &localTalker{st: st, player: player, name: name,
+	return &localTalker{st: st, player: player, name: name, refine: refine,
 		tickEvery: time.Duration(float64(time.Second) / st.Runtime.Options().TickRate)}, nil
 }
 
@@ -230,32 +277,77 @@ func (l *localTalker) npcs() []protocol.NPCInfo {
 func (l *localTalker) close() error { return l.st.Close() }
 
 func (l *localTalker) talk(ctx context.Context, npcID, text string, onDelta func(string)) (answer, error) {
-	ticket, err := l.st.Runtime.Submit(middleware.Talk{NPCID: npcID, PlayerID: l.player, PlayerName: l.name, Text: text})
+	ticket, err := l.st.Runtime.Submit(middleware.Talk{NPCID: npcID, PlayerID: l.player, PlayerName: l.name, Text: text, Refine: l.refine})
 	if err != nil {
 		return answer{}, err
 	}
+	var a answer
+	var failed error
+	var refinedEv *middleware.Event // an EventRefine that came in the reply's tick
+	err = l.tickUntil(ctx, func(ev middleware.Event) bool {
+		switch ev.Kind {
+		case middleware.EventDelta:
+			onDelta(ev.Text)
+		case middleware.EventError:
+			failed = ev.Err
+			return true
+		case middleware.EventRefine:
+			refinedEv = &ev
+		case middleware.EventReply:
+			a = answer{text: ev.Text, tier: string(ev.Tier), backend: ev.Backend,
+				latencyMS: float64(ev.Latency) / 1e6, onTime: ev.OnTime, floor: ev.Floor}
+			if ev.Refining {
+				a.refinement = func(ctx context.Context) (answer, string, error) { return l.refinement(ctx, ticket, refinedEv) }
+			}
+			return true
+		}
+		return false
+	}, ticket)
+	if err == nil {
+		err = failed
+	}
+	return a, err
+}
+
+// refinement ticks until ticket's EventRefine (early: already seen).
+func (l *localTalker) refinement(ctx context.Context, ticket middleware.Ticket, early *middleware.Event) (answer, string, error) {
+	var got middleware.Event
+	if early != nil {
+		got = *early
+	} else if err := l.tickUntil(ctx, func(ev middleware.Event) bool {
+		if ev.Kind == middleware.EventRefine {
+			got = ev
+			return true
+		}
+		return false
+	}, ticket); err != nil {
+		return answer{}, "", err
+	}
+	if got.Err != nil {
+		return answer{}, got.Err.Error(), nil
+	}
+	return answer{text: got.Text, tier: string(got.Tier), backend: got.Backend, latencyMS: float64(got.Latency) / 1e6}, "", nil
+}
+
+// tickUntil ticks the runtime like a game loop, handing ticket's events to
+// fn until it returns true: the game loop's side of the contract, Tick
+// hands over whatever is ready and nothing here waits on a model.
+func (l *localTalker) tickUntil(ctx context.Context, fn func(middleware.Event) bool, ticket middleware.Ticket) error {
 	tick := time.NewTicker(l.tickEvery)
 	defer tick.Stop()
 	for {
-		// This is the game loop's side of the contract: Tick hands over
-		// whatever is ready; nothing here waits on a model.
+		done := false
 		for _, ev := range l.st.Runtime.Tick() {
-			if ev.Ticket != ticket {
-				continue
+			if ev.Ticket == ticket && fn(ev) {
+				done = true // the rest of this tick's events still reach fn
 			}
-			switch ev.Kind {
-			case middleware.EventDelta:
-				onDelta(ev.Text)
-			case middleware.EventError:
-				return answer{}, ev.Err
-			case middleware.EventReply:
-				return answer{text: ev.Text, tier: string(ev.Tier), backend: ev.Backend,
-					latencyMS: float64(ev.Latency) / 1e6, onTime: ev.OnTime, floor: ev.Floor}, nil
-			}
+		}
+		if done {
+			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return answer{}, ctx.Err()
+			return ctx.Err()
 		case <-tick.C:
 		}
 	}

@@ -181,8 +181,8 @@ type remoteFlag struct {
 	key                string // read from keyEnv by check
 }
 
-// registerRemote adds -remote, -remote-model and -remote-key-env. Only
-// serve calls it: bench has its own -remote-url for the baseline.
+// registerRemote adds -remote, -remote-model and -remote-key-env (serve,
+// chat, consistency-eval): bench has its own -remote-url for the baseline.
 func (f *stackFlags) registerRemote(fs *flag.FlagSet) {
 	fs.StringVar(&f.remote.url, "remote", "", "OpenAI-compatible API root of a model server above the embedded tier,\n"+
 		"e.g. http://127.0.0.1:8080/v1 (llama.cpp, vLLM) or https://api.openai.com/v1 (default: none)")
