@@ -164,7 +164,7 @@ type Result struct {
 	// (RouterOptions.MaxHedgeShare); FallbackFrom names the first.
 	Hedged bool
 	// Reason says why the Router chose the backend that answered
-	// (ReasonFit, ReasonFallback, ReasonFloorNoFit, …); "" when no Router
+	// (ReasonFit, ReasonFallback, ReasonFloorNoFit, …); ReasonNone when no Router
 	// was involved.
 	Reason Reason
 	// Predicted is the completion time the Router predicted for the

@@ -16,56 +16,71 @@ import (
 
 // Reason says why the Router chose the backend that answered a request
 // (Result.Reason): one short code per decision, counted by
-// hearth_router_decisions_total and reported in the event and in
-// dialogue.done.
-type Reason string
+// hearth_router_decisions_total and reported, as its String, in the
+// event and in dialogue.done. It is a small integer, not a string, so
+// that Result stays small: backends' goroutines start on 2 KiB stacks,
+// and 16 more bytes in every Result copied through them made a fast
+// backend's attempt grow its stack (BenchmarkRouterFastBackend).
+type Reason uint8
 
 // Decision reasons.
 const (
+	// ReasonNone: no Router decided (the zero value; String is "").
+	ReasonNone Reason = iota
 	// ReasonCache: the response cache held an answer as good as the best
 	// backend that fitted the time left.
-	ReasonCache Reason = "cache"
+	ReasonCache
 	// ReasonFit: the best backend predicted to finish in time answered.
-	ReasonFit Reason = "fit"
+	ReasonFit
 	// ReasonHedge: the first backend was slow to start, a hedge was
 	// started beside it (RouterOptions.MaxHedgeShare), and the hedge's
 	// reply stood in when the first failed or ran out of time.
-	ReasonHedge Reason = "hedge"
+	ReasonHedge
 	// ReasonFallback: an earlier backend failed or ran out of time and a
 	// later one that still fitted answered (FallbackFrom names the first).
-	ReasonFallback Reason = "fallback"
+	ReasonFallback
 	// ReasonFloorNoFit: the floor answered because no backend was
 	// predicted to finish in time.
-	ReasonFloorNoFit Reason = "floor_no_fit"
+	ReasonFloorNoFit
 	// ReasonFloorUnavailable: the floor answered because the backends
 	// that fitted refused the request (circuit open or Info.MaxInFlight
 	// reached) and none was tried.
-	ReasonFloorUnavailable Reason = "floor_unavailable"
+	ReasonFloorUnavailable
 	// ReasonFloorAfterFailure: the floor answered after a backend was
 	// tried and failed or ran out of time.
-	ReasonFloorAfterFailure Reason = "floor_after_failure"
+	ReasonFloorAfterFailure
 	// ReasonFloorOnly: the Router has no backend above the floor.
-	ReasonFloorOnly Reason = "floor_only"
+	ReasonFloorOnly
 	// ReasonFloorDeadline: the caller's deadline came before Generate
 	// returned and the caller asked for the floor (Router.Floor; the
 	// runtime does this when a worker is late).
-	ReasonFloorDeadline Reason = "floor_deadline"
+	ReasonFloorDeadline
+
+	numReasons
 )
 
-// reasons lists every Reason in the order hearth_router_decisions_total
-// reports them.
-var reasons = [...]Reason{ReasonCache, ReasonFit, ReasonHedge, ReasonFallback,
-	ReasonFloorNoFit, ReasonFloorUnavailable, ReasonFloorAfterFailure, ReasonFloorOnly, ReasonFloorDeadline}
+// reasonNames are the Reasons' codes, indexed by Reason.
+var reasonNames = [numReasons]string{"", "cache", "fit", "hedge", "fallback",
+	"floor_no_fit", "floor_unavailable", "floor_after_failure", "floor_only", "floor_deadline"}
+
+// String returns the reason's code, e.g. "fit" or "floor_no_fit"; ""
+// for ReasonNone.
+func (r Reason) String() string {
+	if r < numReasons {
+		return reasonNames[r]
+	}
+	return "unknown"
+}
+
+// MarshalText encodes the reason as its code (JSON, logs).
+func (r Reason) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
 
 // decisions counts the Router's decisions by reason, lock-free.
-type decisions [len(reasons)]atomic.Uint64
+type decisions [numReasons]atomic.Uint64
 
 func (d *decisions) count(r Reason) {
-	for i, x := range reasons {
-		if x == r {
-			d[i].Add(1)
-			return
-		}
+	if r < numReasons {
+		d[r].Add(1)
 	}
 }
 
@@ -139,8 +154,8 @@ func (d decisionDescs) describe(ch chan<- *prometheus.Desc) {
 
 // collect reports r's decisions and prediction histograms.
 func (d decisionDescs) collect(r *Router, ch chan<- prometheus.Metric) {
-	for i, reason := range reasons {
-		ch <- prometheus.MustNewConstMetric(d.decisions, prometheus.CounterValue, float64(r.decided[i].Load()), string(reason))
+	for reason := ReasonCache; reason < numReasons; reason++ {
+		ch <- prometheus.MustNewConstMetric(d.decisions, prometheus.CounterValue, float64(r.decided[reason].Load()), reason.String())
 	}
 	for _, b := range r.backends {
 		n, sum, cum, errSum := b.pred.snapshot()
@@ -225,7 +240,7 @@ func (r *Router) generateTraced(ctx context.Context, span trace.Span, req *Reque
 		attribute.Bool("hearth.cacheable", r.cache != nil && req.CacheKey != ""))
 	res, err := r.generate(ctx, req, sink)
 	span.SetAttributes(AttrBackend.String(res.Backend), AttrTier.String(string(res.Tier)),
-		AttrReason.String(string(res.Reason)), AttrFloor.Bool(res.Floor),
+		AttrReason.String(res.Reason.String()), AttrFloor.Bool(res.Floor),
 		AttrPredictedMS.Float64(ms(res.Predicted)), AttrLatencyMS.Float64(ms(res.Latency)),
 		AttrTTFTMS.Float64(ms(res.TTFT)))
 	if res.FallbackFrom != "" {

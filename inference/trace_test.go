@@ -227,3 +227,21 @@ func names(spans tracetest.SpanStubs) []string {
 	}
 	return out
 }
+
+// BenchmarkRouterTraced is BenchmarkRouterFastBackend under a recording
+// root span (an SDK provider that samples everything and exports
+// nowhere): what tracing costs when it is on. Compare
+// BenchmarkRouterFastBackend for tracing off.
+func BenchmarkRouterTraced(b *testing.B) {
+	tp := sdktrace.NewTracerProvider()
+	defer tp.Shutdown(context.Background())
+	r := newRouter(b, model("fast", 1, time.Microsecond, "Well", "met."))
+	ctx, root := tp.Tracer("bench").Start(context.Background(), "hearth.talk")
+	defer root.End()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := r.Generate(ctx, dialogue, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

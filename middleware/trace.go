@@ -133,10 +133,13 @@ func (tr *reqTrace) delivering(ev *Event) {
 		return
 	}
 	tr.root.SetAttributes(inference.AttrBackend.String(ev.Backend), inference.AttrTier.String(string(ev.Tier)),
-		inference.AttrReason.String(string(ev.Reason)), inference.AttrFloor.Bool(ev.Floor),
+		inference.AttrReason.String(ev.Reason.String()), inference.AttrFloor.Bool(ev.Floor),
 		inference.AttrPredictedMS.Float64(float64(ev.Predicted)/1e6), inference.AttrLatencyMS.Float64(float64(ev.Latency)/1e6))
 	if ev.Guard != "" {
 		tr.root.SetAttributes(attribute.String("hearth.guard", ev.Guard))
+	}
+	if ev.Kind == EventQuest {
+		tr.root.SetAttributes(attrNPC.String(ev.NPCID)) // the giver, known now
 	}
 	_, tr.deliver = tr.root.TracerProvider().Tracer(inference.TracerName).Start(tr.ctx, SpanDeliver)
 	ev.tr = tr

@@ -305,7 +305,7 @@ func (s *Server) deliverTick(tick uint64, events []middleware.Event) {
 				Ticket: uint64(ev.Ticket), NPCID: ev.NPCID, Text: ev.Text, Tier: string(ev.Tier),
 				Backend: ev.Backend, LatencyMS: float64(ev.Latency) / 1e6,
 				BudgetMS: uint32(ev.Budget / time.Millisecond), OnTime: ev.OnTime, Floor: ev.Floor,
-				Reason: string(ev.Reason), PredictedMS: float64(ev.Predicted) / 1e6,
+				Reason: ev.Reason.String(), PredictedMS: float64(ev.Predicted) / 1e6,
 				Prompt: ev.Prompt, Guard: ev.Guard, CostUSD: ev.CostUSD,
 				PromptTokens: modelTokens(ev, ev.PromptTokens), Tokens: modelTokens(ev, ev.Tokens),
 				Affinity: ev.Affinity, Trust: ev.Trust, Actions: wireActions(ev.Actions), Refining: ev.Refining,
