@@ -10,8 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
-
-	"go.opentelemetry.io/otel/trace"
 )
 
 // DefaultBudget is the time the Router allows a request whose context has no
@@ -780,11 +778,11 @@ func (r *Router) attempt(ctx context.Context, b *backend, deadline time.Time, re
 // its deltas go to sink (nil: buffered in the Result only, for a hedge).
 // admit has counted it in flight.
 func (r *Router) launch(ctx context.Context, b *backend, deadline time.Time, req *Request, sink Sink) *attempt {
-	actx, cancel := context.WithDeadline(ctx, deadline)
+	predicted := r.predict(b, req)
+	actx, cancel := context.WithDeadline(startAttempt(ctx, b, predicted), deadline)
 	a := &attempt{ctx: actx, sink: sink, cancel: cancel, start: time.Now(), done: make(chan struct{}), firstCh: make(chan struct{}),
 		stallAfter: r.stallAfter}
-	a.predicted = r.predict(b, req)
-	a.startAttempt(ctx, b)
+	a.predicted = predicted
 	b.calls.Add(1)
 	b.lastSeen.Store(a.start.UnixNano())
 	go func() {
@@ -928,7 +926,7 @@ func (r *Router) settle(ctx context.Context, b *backend, a *attempt, finished bo
 	default:
 		b.errors.Add(1)
 	}
-	a.endAttempt(failOutcome(ctx, actx, a.err, finished, bad, unsuitable), ttftOf(deltas, firstAt, a.start))
+	a.endFailed(ctx, actx, finished, bad, unsuitable, ttftOf(deltas, firstAt, a.start))
 	if forwarded && sink != nil {
 		sink(Delta{Reset: true})
 	}
@@ -965,8 +963,10 @@ type attempt struct {
 	stallAfter time.Duration // RouterOptions.StallTimeout
 	lastNS     atomic.Int64  // Unix ns of the last non-empty delta
 
-	predicted time.Duration // the Router's prediction of its completion time when it chose the backend
-	span      trace.Span    // its inference.attempt span (a no-op one when untraced)
+	// predicted is the Router's prediction of its completion time when it
+	// chose the backend. Its inference.attempt span, when traced, is in
+	// ctx (trace.go): a field would have moved attempt up a size class.
+	predicted time.Duration
 }
 
 // deliver is the Sink handed to the backend. It forwards complete UTF-8 text

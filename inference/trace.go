@@ -253,40 +253,64 @@ func (r *Router) generateTraced(ctx context.Context, span trace.Span, req *Reque
 	return res, err
 }
 
-// startAttempt opens a's inference.attempt span under ctx's span.
-func (a *attempt) startAttempt(ctx context.Context, b *backend) {
-	_, a.span = StartSpan(ctx, SpanAttempt)
-	if a.span.IsRecording() {
-		a.span.SetAttributes(AttrBackend.String(b.info.Name), AttrTier.String(string(b.info.Tier)),
-			AttrPredictedMS.Float64(ms(a.predicted)))
+// startAttempt opens an inference.attempt span on b under ctx's span and
+// returns ctx carrying it, so that the attempt's context (and whatever
+// the backend traces under it) holds the span; ctx itself when untraced.
+func startAttempt(ctx context.Context, b *backend, predicted time.Duration) context.Context {
+	ctx, span := StartSpan(ctx, SpanAttempt)
+	if span.IsRecording() {
+		span.SetAttributes(AttrBackend.String(b.info.Name), AttrTier.String(string(b.info.Tier)),
+			AttrPredictedMS.Float64(ms(predicted)))
 	}
+	return ctx
 }
 
 // markHedge notes on a's span that it is a hedge.
 func (a *attempt) markHedge() {
-	if a.span.IsRecording() {
-		a.span.SetAttributes(attribute.Bool("hearth.hedge", true))
+	if span := trace.SpanFromContext(a.ctx); span.IsRecording() {
+		span.SetAttributes(attribute.Bool("hearth.hedge", true))
 	}
 }
 
 // endAttempt closes a's span with its outcome; ttft is 0 when no text
 // came.
 func (a *attempt) endAttempt(outcome string, ttft time.Duration) {
-	if !a.span.IsRecording() {
+	a.endSpan(outcome, ttft, nil)
+}
+
+// endFailed closes the span of an attempt that failed; a.err is read only
+// when the backend returned (finished), since its goroutine may still be
+// running otherwise.
+func (a *attempt) endFailed(ctx, actx context.Context, finished, bad, unsuitable bool, ttft time.Duration) {
+	if !trace.SpanFromContext(a.ctx).IsRecording() {
 		return
 	}
-	a.span.SetAttributes(AttrOutcome.String(outcome), AttrLatencyMS.Float64(ms(time.Since(a.start))))
+	var err error
+	if finished {
+		err = a.err
+	}
+	a.endSpan(failOutcome(ctx, actx, err, finished, bad, unsuitable), ttft, err)
+}
+
+// endSpan closes a's span with its outcome and the backend's error (nil
+// when there is none or it may not be read).
+func (a *attempt) endSpan(outcome string, ttft time.Duration, err error) {
+	span := trace.SpanFromContext(a.ctx) // the attempt's own once traced
+	if !span.IsRecording() {
+		return // untraced, or ended already
+	}
+	span.SetAttributes(AttrOutcome.String(outcome), AttrLatencyMS.Float64(ms(time.Since(a.start))))
 	if ttft > 0 {
-		a.span.SetAttributes(AttrTTFTMS.Float64(ms(ttft)))
+		span.SetAttributes(AttrTTFTMS.Float64(ms(ttft)))
 	}
 	if outcome != outcomeOK && outcome != outcomeAbandoned {
 		msg := outcome
-		if a.err != nil && outcome != outcomeTimeout {
-			msg = truncate(a.err.Error())
+		if err != nil && outcome != outcomeTimeout {
+			msg = truncate(err.Error())
 		}
-		a.span.SetStatus(codes.Error, msg)
+		span.SetStatus(codes.Error, msg)
 	}
-	a.span.End()
+	span.End()
 }
 
 // traceCache records a cache lookup, hit or miss, as an inference.cache
