@@ -53,7 +53,8 @@ const (
 	ReasonFloorOnly
 	// ReasonFloorDeadline: the caller's deadline came before Generate
 	// returned and the caller asked for the floor (Router.Floor; the
-	// runtime does this when a worker is late).
+	// runtime does this when a worker is late). hearth_router_decisions_total
+	// does not count it: the Generate that overran counts its own.
 	ReasonFloorDeadline
 
 	numReasons
