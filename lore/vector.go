@@ -20,7 +20,17 @@ import (
 //	200             192       0.962               1.5 ms  2.7 ms
 //
 // A search is memory-bound: each visited row is 1.5 KB from DRAM (about
-// 200 ns), so the exact scan of all rows takes 53 ms.
+// 200 ns), so the exact scan of all rows takes 53 ms. With the AVX2 kernel
+// and rows prefetched ahead (dotRows), efConstruction 200, measured again
+// in one run (HEARTH_BENCH_EFS=128,160,192,256 HEARTH_BENCH_AHEAD=0,1,2,4,
+// load average 10–14 from other builds; quiet p99 is each query's fastest
+// run, see reportLatencies):
+//
+//	efSearch  recall@10  p50 (no prefetch → ahead 1–4)  quiet p99
+//	128       0.943      1.04 → 0.73–0.82 ms            0.93–1.2 ms
+//	160       0.949      1.33 → 0.92–1.3 ms             1.0–1.7 ms
+//	192       0.962      1.72 → 0.93–1.1 ms             1.2–1.5 ms
+//	256       0.971      1.97 → 1.2–1.4 ms              1.6–1.8 ms
 
 // exactThreshold is the number of rows below which the index does not
 // build an HNSW graph and every search is exact (brute force). The SRD's
@@ -30,8 +40,8 @@ var exactThreshold = 20000
 
 // hnswEfSearch is the minimum beam width of a query; a query for k chunks
 // fetches 2k rows with a beam of max(hnswEfSearch, 2k): 192 is the
-// smallest measured beam with recall@10 ≥ 0.95 at 100k chunks. A variable
-// for benchmarks (HEARTH_BENCH_EF).
+// smallest measured beam with recall@10 ≥ 0.95 at 100k chunks (0.962; 160
+// gives 0.949). A variable for benchmarks (HEARTH_BENCH_EF).
 var hnswEfSearch = 192
 
 const (
@@ -223,6 +233,7 @@ type hnsw struct {
 	n0       []uint8      // number of layer-0 links per node
 	upper    [][][]uint32 // upper[i][l-1]: node i's links on layer l ≥ 1
 	built    bool         // built here rather than loaded from the store
+	updated  bool         // made from the previous index's graph (updateHNSW)
 	visited  sync.Pool    // *visitSet
 }
 
@@ -261,28 +272,32 @@ func buildHNSW(vi *vectorIndex, seed uint64) *hnsw {
 	m0 := 2 * hnswM
 	g := &hnsw{vi: vi, links0: make([]uint32, n*m0), n0: make([]uint8, n), upper: make([][][]uint32, n), maxLevel: -1, built: true}
 	g.visited.New = func() any { return &visitSet{mark: make([]uint32, n)} }
-	// Level draws: floor(-ln(U)·mL) with mL = 1/ln(M), from a splitmix64
-	// stream seeded by seed.
-	ml := 1 / math.Log(hnswM)
-	state := seed
-	next := func() float64 {
-		state += 0x9e3779b97f4a7c15
-		z := state
-		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-		z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-		z ^= z >> 31
-		return (float64(z>>11) + 0.5) / (1 << 53)
-	}
+	levels := levelDraws(seed)
 	vs := g.visited.Get().(*visitSet)
 	defer g.visited.Put(vs)
 	for i := range n {
 		if !vi.has[i] {
 			continue
 		}
-		level := int(-math.Log(next()) * ml)
-		g.insert(uint32(i), level, vs)
+		g.insert(uint32(i), levels(), vs)
 	}
 	return g
+}
+
+// levelDraws returns the HNSW level draws floor(-ln(U)·mL), mL = 1/ln(M),
+// from a splitmix64 stream seeded by seed.
+func levelDraws(seed uint64) func() int {
+	ml := 1 / math.Log(hnswM)
+	state := seed
+	return func() int {
+		state += 0x9e3779b97f4a7c15
+		z := state
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+		z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+		z ^= z >> 31
+		u := (float64(z>>11) + 0.5) / (1 << 53)
+		return int(-math.Log(u) * ml)
+	}
 }
 
 func (g *hnsw) links(i uint32, level int) []uint32 {

@@ -421,3 +421,52 @@ func BenchmarkHybridSRD(b *testing.B) {
 	}
 	reportLatencies(b, lat, len(benchQueries))
 }
+
+// BenchmarkGraphUpdate100k measures the graph update of a small ingest at
+// benchChunks() chunks: 10 chunks edited (removed, and added back with
+// new text), so their rows leave the graph and new ones join (updateHNSW),
+// and reports the updated graph's recall@10 against exact search.
+func BenchmarkGraphUpdate100k(b *testing.B) {
+	l, chunks := cachedBenchLibrary(b, benchChunks())
+	prev := l.vec.index
+	const edited = 10
+	dim := prev.dim
+	var vecs []float32
+	var has []bool
+	var hashes []string
+	first := []uint32{0}
+	for c := edited; c < len(chunks); c++ {
+		for r := prev.first[c]; r < prev.first[c+1]; r++ {
+			vecs = append(vecs, prev.row(r)...)
+			has = append(has, prev.has[r])
+			hashes = append(hashes, l.vec.hash[r])
+		}
+		first = append(first, uint32(len(has)))
+	}
+	for c := range edited {
+		ch := chunks[c]
+		ch.Text += "\nRevised."
+		for _, p := range passages(&ch) {
+			v := l.lsa.embed(p, nil)
+			vecs = append(vecs, v...)
+			has = append(has, normalize(v))
+			hashes = append(hashes, textHash(p))
+		}
+		first = append(first, uint32(len(has)))
+	}
+	vi := indexRows(dim, vecs, has, first)
+	var g *hnsw
+	for b.Loop() {
+		if g = updateHNSW(vi, hashes, prev, l.vec.hash, graphSeed); g == nil {
+			b.Fatal("no update")
+		}
+	}
+	b.StopTimer()
+	vi.g = g
+	var rsum float64
+	qv := benchQueryVecs(l, chunks)
+	for _, q := range qv {
+		rsum += recallAt(vi.search(q, 10, nil, false), vi.search(q, 10, nil, true))
+	}
+	b.ReportMetric(rsum/float64(len(qv)), "recall@10")
+}

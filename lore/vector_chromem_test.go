@@ -53,7 +53,7 @@ func chromemSetup(b *testing.B) {
 	for c := range chunks {
 		hashes[c] = l.vec.hash[src.first[c]]
 	}
-	l.attachGraph(vi, "bench-whole", graphFingerprint("whole:"+l.vec.emb.Model(), dim, hashes, has, graphSeed))
+	l.attachGraph(vi, "bench-whole", graphFingerprint("whole:"+l.vec.emb.Model(), dim, hashes, has, graphSeed), hashes, nil, nil)
 	if vi.g == nil {
 		vi.g = buildHNSW(vi, graphSeed) // whatever the size: this compares graphs
 	}

@@ -274,7 +274,12 @@ func (l *Library) buildVectors(ctx context.Context, ix *index, prev *vectors) (*
 		}
 	}
 	v.index = indexRows(dim, vecs, has, first)
-	l.attachGraph(v.index, graphSlot, graphFingerprint(emb.Model(), dim, hashes, has, graphSeed))
+	var prevIndex *vectorIndex
+	var prevHashes []string
+	if reuse != nil {
+		prevIndex, prevHashes = prev.index, prev.hash
+	}
+	l.attachGraph(v.index, graphSlot, graphFingerprint(emb.Model(), dim, hashes, has, graphSeed), hashes, prevIndex, prevHashes)
 	if embedErr != nil {
 		l.log.Warn("lore: some chunks are not embedded; vector search skips them until the next ingest",
 			"model", emb.Model(), "err", embedErr)
