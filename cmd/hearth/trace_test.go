@@ -14,7 +14,8 @@ import (
 )
 
 // TestServeExportsSpans: hearth serve -otlp-endpoint sends a talk's spans
-// to a real OTLP/HTTP receiver on loopback, flushed when it stops.
+// to a real OTLP/HTTP receiver on loopback, flushed when it stops; the
+// reply's dialogue.done says why the floor answered.
 func TestServeExportsSpans(t *testing.T) {
 	var mu sync.Mutex
 	var names []string
@@ -43,7 +44,9 @@ func TestServeExportsSpans(t *testing.T) {
 
 	p := serveProc(t, t.TempDir(), "-otlp-endpoint", srv.URL)
 	c := dial(t, p.url, "trace-player", "Aria")
-	talk(t, c, c.Welcome().NPCs[0].ID, "Good morning!")
+	if r := talk(t, c, c.Welcome().NPCs[0].ID, "Good morning!"); r.Reason != "floor_only" || r.PredictedMS != 0 {
+		t.Errorf("dialogue.done reason %q predicted %v ms; want floor_only (no model above the floor), 0", r.Reason, r.PredictedMS)
+	}
 	c.Close()
 	p.stop(t) // SIGTERM: serve shuts the tracer provider down, flushing
 	mu.Lock()
