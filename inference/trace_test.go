@@ -245,3 +245,35 @@ func BenchmarkRouterTraced(b *testing.B) {
 		}
 	}
 }
+
+// TestHedgeIsTraced: when a hedge stands in for a stalled backend the
+// reason is hedge, and the route has two attempts: the stalled one timed
+// out, the hedge (marked) answered.
+func TestHedgeIsTraced(t *testing.T) {
+	tp, exp := tracer(t)
+	big := model("big", 5, 5*time.Millisecond, "never")
+	big.delay = 10 * time.Second
+	r := hedgeRouter(t, inference.RouterOptions{}, big, model("small", 2, time.Millisecond, "Well", "met."))
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+	defer cancel()
+	ctx, root := tp.Tracer("test").Start(ctx, "hearth.talk")
+	res, err := r.Generate(ctx, dialogue, nil)
+	root.End()
+	if err != nil || res.Reason != inference.ReasonHedge || res.Backend != "small" || res.Predicted == 0 {
+		t.Fatalf("res %+v err %v; want small's answer as a hedge, with its prediction", res, err)
+	}
+	outcomes := map[string]string{}
+	for _, s := range exp.GetSpans() {
+		if s.Name != inference.SpanAttempt {
+			continue
+		}
+		a := attrs(s)
+		outcomes[a[inference.AttrBackend].AsString()] = a[inference.AttrOutcome].AsString()
+		if hedge := a["hearth.hedge"].AsBool(); hedge != (a[inference.AttrBackend].AsString() == "small") {
+			t.Errorf("attempt %v: hedge mark %v", a[inference.AttrBackend].AsString(), hedge)
+		}
+	}
+	if outcomes["big"] != "timeout" || outcomes["small"] != "ok" || len(outcomes) != 2 {
+		t.Fatalf("attempt outcomes %v; want big timeout, small ok", outcomes)
+	}
+}
