@@ -10,8 +10,14 @@ import (
 )
 
 func TestQuotaBook(t *testing.T) {
-	if newQuotaBook(DailyQuota{}) != nil {
-		t.Fatal("no cap must mean no book")
+	// No cap: usage is kept (the admin usage list reads it), nothing refused.
+	free := newQuotaBook(DailyQuota{})
+	free.charge(playerKey("acme", "p1"), &middleware.Event{Tier: inference.TierRemote, PromptTokens: 1e6, CostUSD: 100}, time.Now())
+	if msg := free.admit(playerKey("acme", "p1"), time.Now()); msg != "" {
+		t.Fatalf("no cap refused: %s", msg)
+	}
+	if l := free.usage(AllTenants, "", 10, time.Now()); l.Players != 1 || l.Top[0].Tokens != 1e6 || l.Top[0].CostUSD != 100 {
+		t.Fatalf("usage without a cap: %+v", l)
 	}
 	b := newQuotaBook(DailyQuota{Tokens: 100, SpendUSD: 0.01})
 	day := time.Date(2026, 11, 30, 23, 0, 0, 0, time.UTC)
