@@ -61,6 +61,10 @@ const RRFK = 60
 // a chunk that one of them places near the top.
 const DefaultFusionDepth = 10
 
+// hybridSequential runs a hybrid search's two rankings one after the
+// other; a variable for benchmarks.
+var hybridSequential = false
+
 // queryEmbedTimeout bounds the embedding of a query by default.
 const queryEmbedTimeout = 5 * time.Second
 
@@ -110,11 +114,16 @@ func (l *Library) SearchWith(query string, k int, f Filter, o SearchOptions) []H
 		ranked = vec.index.search(qv, n, pass, o.Exact)
 	} else {
 		// The two rankings run in parallel: at 100k chunks each takes
-		// hundreds of microseconds (BenchmarkHybrid100k).
-		bm := make(chan []scored, 1)
-		go func() { bm <- bm25Rows(ix, vec, query, depth, f) }()
-		vr := vec.index.search(qv, depth, pass, o.Exact)
-		ranked = fuseRRF(<-bm, vr)
+		// hundreds of microseconds (BenchmarkHybrid100k; sequential in
+		// BenchmarkHybridSequential100k).
+		if hybridSequential {
+			ranked = fuseRRF(bm25Rows(ix, vec, query, depth, f), vec.index.search(qv, depth, pass, o.Exact))
+		} else {
+			bm := make(chan []scored, 1)
+			go func() { bm <- bm25Rows(ix, vec, query, depth, f) }()
+			vr := vec.index.search(qv, depth, pass, o.Exact)
+			ranked = fuseRRF(<-bm, vr)
+		}
 	}
 	if o.MMRLambda > 0 && o.MMRLambda < 1 {
 		ranked = mmr(vec.index, ranked, k, o.MMRLambda)

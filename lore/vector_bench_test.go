@@ -189,6 +189,14 @@ func BenchmarkHybrid100k(b *testing.B) {
 	reportLatencies(b, lat, len(benchQueries))
 }
 
+// BenchmarkHybridSequential100k is BenchmarkHybrid100k with the BM25 and
+// vector rankings run one after the other instead of in parallel.
+func BenchmarkHybridSequential100k(b *testing.B) {
+	hybridSequential = true
+	defer func() { hybridSequential = false }()
+	BenchmarkHybrid100k(b)
+}
+
 // benchLib caches the large benchmark library across benchmarks of one run.
 var benchLib struct {
 	n   int
