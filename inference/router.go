@@ -805,6 +805,11 @@ func (a *attempt) wait() bool {
 			return a.raced()
 		case <-a.firstCh:
 		}
+		select { // a fast backend is often done by now: no timer then
+		case <-a.done:
+			return true
+		default:
+		}
 		t := time.NewTimer(a.stallAfter)
 		defer t.Stop()
 		for {
