@@ -117,7 +117,7 @@ func TestConfigAppliesToFlags(t *testing.T) {
 	os.Mkdir(filepath.Join(dir, "extra"), 0o755)
 	p := filepath.Join(dir, "h.yaml")
 	os.WriteFile(p, []byte("runtime: {tick_hz: 10, budget: 80ms}\ncache: {size_mib: 3, ttl: 1m}\nlore: {extra: extra}\n"+
-		"router: {fit_quantile: 0.8, relax_interval: 5s, max_hedge_share: 0.2, no_hedging: true}\n"+
+		"router: {fit_quantile: 0.8, relax_interval: 5s, max_hedge_share: 0.2, no_hedging: true, daily_spend_cap_usd: 40}\n"+
 		"backends:\n  - {kind: embedded, model: shipped}\n  - {name: gpu, kind: openai, base_url: 'http://127.0.0.1:1/v1', model: m, tier: local, max_in_flight: 3}\n"), 0o600)
 	fs := flag.NewFlagSet("t", flag.ContinueOnError)
 	var sf stackFlags
@@ -141,7 +141,7 @@ func TestConfigAppliesToFlags(t *testing.T) {
 	if i := bs[0].Info(); i.Name != "gpu" || i.Tier != "local" || i.Quality != 5 || i.MaxInFlight != 3 {
 		t.Fatalf("backend info %+v", i)
 	}
-	if ro := sf.cfg.routerOptions(); ro.FitQuantile != 0.8 || ro.RelaxInterval != 5*time.Second || ro.MaxHedgeShare != 0.2 || !ro.NoHedging {
+	if ro := sf.cfg.routerOptions(); ro.FitQuantile != 0.8 || ro.RelaxInterval != 5*time.Second || ro.MaxHedgeShare != 0.2 || !ro.NoHedging || ro.DailySpendCapUSD != 40 {
 		t.Fatalf("router options %+v", ro)
 	}
 }
