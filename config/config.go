@@ -161,6 +161,9 @@ type Router struct {
 	// StallTimeout abandons a stream that sends nothing for this long
 	// once started, and falls back to the next tier.
 	StallTimeout Duration `yaml:"stall_timeout"`
+	// MaxRequestCostUSD caps one request's predicted cost, in US dollars;
+	// a backend predicted above it is passed over. 0: no cap.
+	MaxRequestCostUSD float64 `yaml:"max_request_cost_usd"`
 }
 
 // Cache is the exact response cache section.

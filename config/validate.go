@@ -180,6 +180,9 @@ func (p *parser) validate(getenv func(string) string) {
 	if f.Has("router.max_hedge_share") && !(r.MaxHedgeShare >= 0 && r.MaxHedgeShare <= 1) {
 		p.add(line("router.max_hedge_share"), "router.max_hedge_share", "%g: want a share between 0 and 1, e.g. 0.1", r.MaxHedgeShare)
 	}
+	if r.MaxRequestCostUSD < 0 {
+		p.add(line("router.max_request_cost_usd"), "router.max_request_cost_usd", "%g: want 0 (no cap) or a positive number of US dollars", r.MaxRequestCostUSD)
+	}
 	if r.DailySpendCapUSD < 0 {
 		p.add(line("router.daily_spend_cap_usd"), "router.daily_spend_cap_usd", "%g: want 0 (no cap) or a positive number of US dollars", r.DailySpendCapUSD)
 	}

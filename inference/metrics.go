@@ -15,6 +15,7 @@ type Collector struct {
 
 	calls, errors, timeouts, skips, rejects, floorFallbacks, opens *prometheus.Desc
 	relaxed, hedged, hedgeWins, spendCapped, spentToday, stalls    *prometheus.Desc
+	costSkips                                                      *prometheus.Desc
 	inFlight, ttft, circuit                                        *prometheus.Desc
 	hits, misses, entries, bytes                                   *prometheus.Desc
 	more                                                           cacheDescs    // semcache.go
@@ -41,6 +42,7 @@ func NewCollector(r *Router, cache *ResponseCache) *Collector {
 		hedgeWins:      d("hearth_router_hedge_wins_total", "Hedges on a backend that gave the reply.", b...),
 		spendCapped:    d("hearth_router_spend_capped_total", "Requests a billed backend was not called for: the daily spend cap was reached.", b...),
 		stalls:         d("hearth_router_stalls_total", "Streams abandoned after RouterOptions.StallTimeout without a token (also counted as timeouts).", b...),
+		costSkips:      d("hearth_router_cost_skips_total", "Requests a backend was passed over for: its predicted cost was above the request's cost cap.", b...),
 		spentToday:     d("hearth_router_spent_today_usd", "What billed backends charged since 00:00 UTC, in US dollars (with a daily spend cap configured)."),
 		inFlight:       d("hearth_router_in_flight", "Attempts running on a backend now, abandoned ones included.", b...),
 		ttft:           d("hearth_router_ttft_seconds", "The Router's live estimate of a backend's time to first token.", append(b, "quantile")...),
@@ -57,7 +59,7 @@ func NewCollector(r *Router, cache *ResponseCache) *Collector {
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.calls, c.errors, c.timeouts, c.skips, c.rejects, c.floorFallbacks, c.opens,
-		c.relaxed, c.hedged, c.hedgeWins, c.spendCapped, c.spentToday, c.stalls,
+		c.relaxed, c.hedged, c.hedgeWins, c.spendCapped, c.spentToday, c.stalls, c.costSkips,
 		c.inFlight, c.ttft, c.circuit, c.hits, c.misses, c.entries, c.bytes} {
 		ch <- d
 	}
@@ -87,6 +89,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.hedgeWins, s.HedgeWins)
 		counter(c.spendCapped, s.SpendCapped)
 		counter(c.stalls, s.Stalls)
+		counter(c.costSkips, s.CostSkips)
 		ch <- prometheus.MustNewConstMetric(c.inFlight, prometheus.GaugeValue, float64(s.InFlight), l...)
 		ch <- prometheus.MustNewConstMetric(c.ttft, prometheus.GaugeValue, s.TTFTP50.Seconds(), append(l, "0.5")...)
 		ch <- prometheus.MustNewConstMetric(c.ttft, prometheus.GaugeValue, s.TTFTP90.Seconds(), append(l, "0.9")...)

@@ -131,6 +131,9 @@ type Request struct {
 	Seed             uint64   // same seed, same output on deterministic backends
 	Stop             []string // stop sequences
 	BudgetMS         float64  // the caller's budget, for reporting; the deadline is ctx's
+	// MaxCostUSD caps this request's predicted cost in US dollars
+	// (RouterOptions.MaxRequestCostUSD); 0: the Router's cap.
+	MaxCostUSD float64
 	// Refine, when set, asks for "answer now, refine later": a better
 	// backend that does not fit the deadline is started beside the
 	// on-time answer and its reply arrives later through Refine.Done
@@ -210,6 +213,10 @@ type Info struct {
 	// the day's spend reaches the cap. A backend whose replies carry a
 	// cost is treated as billed from its first such reply either way.
 	Billed bool
+	// Prices are what the backend charges per token, for the Router's
+	// cost prediction (RouterOptions.MaxRequestCostUSD); zero for
+	// in-process tiers.
+	Prices Prices
 }
 
 // Model is a text generation backend. Generate streams deltas to sink (which

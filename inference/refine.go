@@ -66,7 +66,7 @@ func (r *Router) startRefine(req *Request, above int, start time.Time) *refiner 
 	remaining := deadline.Sub(now) - r.reserve
 	var cands []*backend
 	for _, b := range r.backends {
-		if b.info.Quality > above && r.predict(b, req) <= remaining && !b.breaker.closedTo(now) && !r.spend.stops(b, now) {
+		if b.info.Quality > above && r.predict(b, req) <= remaining && !b.breaker.closedTo(now) && !r.spend.stops(b, now) && !r.tooCostly(b, req) {
 			cands = append(cands, b)
 		}
 	}
@@ -110,7 +110,7 @@ func (rf *refiner) run() {
 			why = "out of time"
 			continue
 		}
-		if !r.admit(b, time.Now()) {
+		if !r.admit(b, req, time.Now()) {
 			continue
 		}
 		if first == nil {

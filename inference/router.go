@@ -106,6 +106,14 @@ type RouterOptions struct {
 	// of waiting out its deadline. Default DefaultStallTimeout; negative
 	// values are invalid.
 	StallTimeout time.Duration
+
+	// MaxRequestCostUSD caps what one request may cost, in US dollars: a
+	// backend whose predicted cost (PredictCost: its Info.Prices over the
+	// prompt's estimated tokens and the reply's MaxTokens) is above the
+	// cap is passed over like one that does not fit the budget
+	// (BackendStats.CostSkips). Request.MaxCostUSD overrides it per
+	// request. 0: no cap; negative values are invalid.
+	MaxRequestCostUSD float64
 }
 
 // DefaultStallTimeout is RouterOptions.StallTimeout's default: about 30
@@ -156,6 +164,7 @@ type BackendStats struct {
 	Rejects      uint64 // requests where it was not tried: circuit open or Info.MaxInFlight reached
 	SpendCapped  uint64 // requests where it was not tried: it bills and RouterOptions.DailySpendCapUSD was reached
 	Stalls       uint64 // streams abandoned after RouterOptions.StallTimeout without a token (counted in Timeouts too)
+	CostSkips    uint64 // requests where it was not tried: its predicted cost was above the request's cost cap
 }
 
 // Router answers every request inside its deadline by choosing, per
@@ -181,6 +190,7 @@ type Router struct {
 	relaxEvery time.Duration // RouterOptions.RelaxInterval
 	spend      *spendBook    // nil: no daily spend cap
 	stallAfter time.Duration // RouterOptions.StallTimeout
+	maxCost    float64       // RouterOptions.MaxRequestCostUSD
 
 	// Hedging: a token bucket of hedges (RouterOptions.MaxHedgeShare).
 	hedgeOn    bool
@@ -203,6 +213,7 @@ type backend struct {
 	hedged, hedgeWins                                       atomic.Uint64
 	spendCapped                                             atomic.Uint64 // not called: the daily spend cap was reached
 	stalls                                                  atomic.Uint64 // streams abandoned as stalled (also timeouts)
+	costSkips                                               atomic.Uint64 // passed over: predicted cost above the request's cap
 	billed                                                  atomic.Bool   // a reply of it carried a cost
 	inFlight                                                atomic.Int64
 	breaker                                                 *breaker
@@ -251,6 +262,9 @@ func NewRouter(floor Model, backends []Model, opts RouterOptions) (*Router, erro
 	case opts.StallTimeout == 0:
 		opts.StallTimeout = DefaultStallTimeout
 	}
+	if opts.MaxRequestCostUSD < 0 {
+		return nil, fmt.Errorf("inference: NewRouter: RouterOptions.MaxRequestCostUSD is %v; it must be 0 (no cap) or positive", opts.MaxRequestCostUSD)
+	}
 	if opts.DailySpendCapUSD < 0 {
 		return nil, fmt.Errorf("inference: NewRouter: RouterOptions.DailySpendCapUSD is %v; it must be 0 (no cap) or positive", opts.DailySpendCapUSD)
 	}
@@ -282,6 +296,7 @@ func NewRouter(floor Model, backends []Model, opts RouterOptions) (*Router, erro
 		relaxEvery: opts.RelaxInterval,
 		spend:      newSpendBook(opts.DailySpendCapUSD),
 		stallAfter: opts.StallTimeout,
+		maxCost:    opts.MaxRequestCostUSD,
 		hedgeOn:    !opts.NoHedging && len(backends) > 1,
 		hedgeShare: opts.MaxHedgeShare,
 		hedgeCred:  DefaultHedgeBurst,
@@ -361,6 +376,7 @@ func (r *Router) stats(b *backend) BackendStats {
 		Rejects:        b.rejects.Load(),
 		SpendCapped:    b.spendCapped.Load(),
 		Stalls:         b.stalls.Load(),
+		CostSkips:      b.costSkips.Load(),
 		Circuit:        CircuitClosed,
 	}
 	if b.breaker != nil {
@@ -524,7 +540,7 @@ func (r *Router) generate(ctx context.Context, req *Request, sink Sink) (Result,
 			r.relax(b)
 			continue
 		}
-		if !r.admit(b, time.Now()) {
+		if !r.admit(b, req, time.Now()) {
 			rejected = true
 			continue
 		}
@@ -593,12 +609,17 @@ func (r *Router) generate(ctx context.Context, req *Request, sink Sink) (Result,
 	return r.finish(res, start), err
 }
 
-// admit is b.admit after the daily spend cap: a billed backend is not
-// called once the day's spend has reached it (counted in SpendCapped);
-// one that b.admit refuses is counted in Rejects.
-func (r *Router) admit(b *backend, now time.Time) bool {
+// admit is b.admit after the cost caps: a billed backend is not called
+// once the day's spend has reached the daily cap (counted in
+// SpendCapped), nor for req when its predicted cost is above req's cap
+// (CostSkips); one that b.admit refuses is counted in Rejects.
+func (r *Router) admit(b *backend, req *Request, now time.Time) bool {
 	if r.spend.stops(b, now) {
 		b.spendCapped.Add(1)
+		return false
+	}
+	if r.tooCostly(b, req) {
+		b.costSkips.Add(1)
 		return false
 	}
 	if !b.admit(now) {
@@ -635,7 +656,7 @@ func (r *Router) bestFit(req *Request, deadline time.Time) int {
 	now := time.Now()
 	remaining := deadline.Sub(now)
 	for _, b := range r.backends {
-		if r.predict(b, req) <= remaining && !b.breaker.closedTo(now) && !r.spend.stops(b, now) {
+		if r.predict(b, req) <= remaining && !b.breaker.closedTo(now) && !r.spend.stops(b, now) && !r.tooCostly(b, req) {
 			return b.info.Quality
 		}
 	}
@@ -679,7 +700,7 @@ func (r *Router) pickHedge(rest []*backend, req *Request, deadline time.Time) *b
 	}
 	remaining := time.Until(deadline)
 	for _, h := range rest {
-		if r.predict(h, req) <= remaining && r.admit(h, time.Now()) {
+		if r.predict(h, req) <= remaining && r.admit(h, req, time.Now()) {
 			r.hedgeCred--
 			return h
 		}

@@ -63,3 +63,26 @@ func (s *spendBook) roll(now time.Time) {
 // US dollars, when the Router has a daily spend cap
 // (RouterOptions.DailySpendCapUSD); 0 without one.
 func (r *Router) SpentTodayUSD() float64 { return r.spend.spent(time.Now()) }
+
+// PredictCost is what a request is predicted to cost on a backend with
+// these prices, in US dollars: the prompt's tokens estimated as one per 4
+// bytes of Prompt (the usual English ratio of BPE tokenizers; an exact
+// count would cost a tokenization per backend per request) and the
+// reply's as MaxTokens (DefaultPredictTokens when 0).
+func PredictCost(p Prices, req *Request) float64 {
+	out := req.MaxTokens
+	if out <= 0 {
+		out = DefaultPredictTokens
+	}
+	return p.Cost((len(req.Prompt)+3)/4, out, 0, 0)
+}
+
+// tooCostly reports whether req's predicted cost on b is above its cap
+// (Request.MaxCostUSD, else RouterOptions.MaxRequestCostUSD).
+func (r *Router) tooCostly(b *backend, req *Request) bool {
+	limit := req.MaxCostUSD
+	if limit <= 0 {
+		limit = r.maxCost
+	}
+	return limit > 0 && PredictCost(b.info.Prices, req) > limit
+}

@@ -175,7 +175,7 @@ func (c *configFlags) routerOptions() inference.RouterOptions {
 	return inference.RouterOptions{FitQuantile: r.FitQuantile, BreakerFailures: r.BreakerFailures,
 		BreakerCooldown: r.BreakerCooldown.D(), RelaxInterval: r.RelaxInterval.D(), FloorReserve: r.FloorReserve.D(),
 		MaxHedgeShare: r.MaxHedgeShare, NoHedging: r.NoHedging, DailySpendCapUSD: r.DailySpendCapUSD,
-		StallTimeout: r.StallTimeout.D()}
+		StallTimeout: r.StallTimeout.D(), MaxRequestCostUSD: r.MaxRequestCostUSD}
 }
 
 // printConfig writes the effective configuration: every setting with its
