@@ -32,6 +32,11 @@ func (m instantModel) Generate(ctx context.Context, req *inference.Request, sink
 // Router and, measured the same way in the same run, of calling the
 // instant backend directly; overhead-p99-µs is their difference.
 func BenchmarkRouterOverhead(b *testing.B) {
+	b.Run("cache-miss", func(b *testing.B) { benchRouterOverhead(b, true) })
+	b.Run("no-cache", func(b *testing.B) { benchRouterOverhead(b, false) })
+}
+
+func benchRouterOverhead(b *testing.B, withCache bool) {
 	remote := instantModel{inference.Info{Name: "remote", Tier: inference.TierRemote, Quality: 100,
 		ExpectedTTFT: 400 * time.Millisecond, ExpectedTokensPerSecond: 50}}
 	fast := instantModel{inference.Info{Name: "fast", Tier: inference.TierLocal, Quality: 50,
@@ -41,7 +46,11 @@ func BenchmarkRouterOverhead(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer cache.Close()
-	r, err := inference.NewRouter(template.New(), []inference.Model{remote, fast}, inference.RouterOptions{Cache: cache, NoHedging: true})
+	opts := inference.RouterOptions{NoHedging: true}
+	if withCache {
+		opts.Cache = cache
+	}
+	r, err := inference.NewRouter(template.New(), []inference.Model{remote, fast}, opts)
 	if err != nil {
 		b.Fatal(err)
 	}

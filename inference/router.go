@@ -770,6 +770,9 @@ func (r *Router) abandon(h *backend, a *attempt) {
 	a.cancel()
 	a.mu.Lock()
 	a.closed = true
+	if a.stall != nil {
+		a.stall.Stop()
+	}
 	a.mu.Unlock()
 	h.breaker.abandon()
 	a.endAttempt(outcomeAbandoned, 0)
@@ -814,51 +817,29 @@ func (r *Router) launch(ctx context.Context, b *backend, deadline time.Time, req
 	return a
 }
 
-// wait blocks until the attempt returns, its deadline passes or, once it
-// has streamed, it stalls (nothing for stallAfter: it is then cancelled
-// and marked stalled), and reports whether it returned.
+// wait blocks until the attempt returns or its context ends (its
+// deadline, or a stall: see deliver), and reports whether it returned.
 func (a *attempt) wait() bool {
-	if a.stallAfter > 0 {
-		select {
-		case <-a.done:
-			return true
-		case <-a.ctx.Done():
-			return a.raced()
-		case <-a.firstCh:
-		}
-		select { // a fast backend is often done by now: no timer then
-		case <-a.done:
-			return true
-		default:
-		}
-		t := time.NewTimer(a.stallAfter)
-		defer t.Stop()
-		for {
-			select {
-			case <-a.done:
-				return true
-			case <-a.ctx.Done():
-				return a.raced()
-			case <-t.C:
-				idle := time.Since(time.Unix(0, a.lastNS.Load()))
-				if idle < a.stallAfter {
-					t.Reset(a.stallAfter - idle)
-					continue
-				}
-				a.mu.Lock()
-				a.stalled = true
-				a.mu.Unlock()
-				a.cancel()
-				return a.raced()
-			}
-		}
-	}
 	select {
 	case <-a.done:
 		return true
 	case <-a.ctx.Done():
 		return a.raced()
 	}
+}
+
+// stalledOut is the stall watchdog's end: the stream sent nothing for
+// stallAfter, so the attempt is cancelled and marked stalled (settle
+// counts it), unless it has been settled already.
+func (a *attempt) stalledOut() {
+	a.mu.Lock()
+	if a.closed {
+		a.mu.Unlock()
+		return
+	}
+	a.stalled = true
+	a.mu.Unlock()
+	a.cancel()
 }
 
 // raced reports whether an attempt whose context ended has returned all
@@ -882,11 +863,11 @@ func (r *Router) settle(ctx context.Context, b *backend, a *attempt, finished bo
 
 	a.mu.Lock()
 	a.closed = true // no more deltas reach sink from this attempt
+	if a.stall != nil {
+		a.stall.Stop()
+	}
 	forwarded, deltas, firstAt, bad, partial, stalled := a.forwarded, a.deltas, a.first, a.bad, a.partial, a.stalled
 	a.mu.Unlock()
-	if stalled && !finished {
-		b.stalls.Add(1)
-	}
 
 	if finished && a.err == nil && !bad && partial == "" && validText(a.res.Text) {
 		res := a.res
@@ -938,7 +919,10 @@ func (r *Router) settle(ctx context.Context, b *backend, a *attempt, finished bo
 		// when the backend had not returned yet (under load it often has
 		// not), never a timeout.
 		b.errors.Add(1)
-	case !finished || errors.Is(actx.Err(), context.DeadlineExceeded) && a.err != nil:
+	case stalled || !finished || errors.Is(actx.Err(), context.DeadlineExceeded) && a.err != nil:
+		if stalled { // the watchdog cancelled it, whatever the backend said after
+			b.stalls.Add(1)
+		}
 		b.timeouts.Add(1)
 		b.pred.observe(now.Sub(a.start), a.predicted) // a lower bound
 		// Censored observation: the backend took at least this long.
@@ -987,7 +971,7 @@ type attempt struct {
 	stalled   bool      // abandoned: nothing streamed for stallAfter
 
 	stallAfter time.Duration // RouterOptions.StallTimeout
-	lastNS     atomic.Int64  // Unix ns of the last non-empty delta
+	stall      *time.Timer   // the stall watchdog, armed by the first token; guarded by mu
 
 	// predicted is the Router's prediction of its completion time when it
 	// chose the backend. Its inference.attempt span, when traced, is in
@@ -1015,11 +999,17 @@ func (a *attempt) deliver(d Delta) {
 	if d.Text == "" {
 		return
 	}
-	now := time.Now()
-	a.lastNS.Store(now.UnixNano())
 	if a.deltas == 0 {
-		a.first = now
+		a.first = time.Now()
 		close(a.firstCh)
+		if a.stallAfter > 0 {
+			// The stall watchdog runs beside the stream, armed by its
+			// first token and pushed back by every one after: the caller
+			// waits on the attempt's context alone and wakes once.
+			a.stall = time.AfterFunc(a.stallAfter, a.stalledOut)
+		}
+	} else if a.stall != nil {
+		a.stall.Reset(a.stallAfter)
 	}
 	a.deltas++
 	s := d.Text
