@@ -206,6 +206,23 @@ func (f *stackFlags) printConfig(fs *flag.FlagSet, w io.Writer) {
 	fmt.Fprintf(tw, "cache.size_mib\t%d\t(%s)\n", c.Cache.SizeMiB, source("cache.size_mib", ""))
 	fmt.Fprintf(tw, "cache.ttl\t%v\t(%s)\n", c.Cache.TTL, source("cache.ttl", ""))
 	fmt.Fprintf(tw, "prompts.weights\t%s\t(%s)\n", describePromptWeights(inference.PromptWeights(c.Prompts.Weights)), source("prompts.weights", ""))
+	r := c.Router
+	for _, e := range []struct {
+		path, value string
+	}{
+		{"router.fit_quantile", orZero(r.FitQuantile, inference.DefaultFitQuantile)},
+		{"router.breaker_failures", orZero(float64(r.BreakerFailures), inference.DefaultBreakerFailures)},
+		{"router.breaker_cooldown", orZero(r.BreakerCooldown.D(), inference.DefaultBreakerCooldown)},
+		{"router.relax_interval", orZero(r.RelaxInterval.D(), inference.DefaultRelaxInterval)},
+		{"router.floor_reserve", orZero(r.FloorReserve.D(), inference.DefaultFloorReserve)},
+		{"router.max_hedge_share", orZero(r.MaxHedgeShare, inference.DefaultMaxHedgeShare)},
+		{"router.no_hedging", fmt.Sprint(r.NoHedging)},
+		{"router.stall_timeout", orZero(r.StallTimeout.D(), inference.DefaultStallTimeout)},
+		{"router.max_request_cost_usd", orZero(r.MaxRequestCostUSD, "0 (no cap)")},
+		{"router.daily_spend_cap_usd", orZero(r.DailySpendCapUSD, "0 (no cap)")},
+	} {
+		fmt.Fprintf(tw, "%s\t%s\t(%s)\n", e.path, e.value, source(e.path, ""))
+	}
 	tw.Flush()
 	fmt.Fprintln(w, "\nbackends (above the template floor):")
 	if fs.Lookup("model").Value.String() != "off" {
@@ -231,6 +248,15 @@ func (f *stackFlags) printConfig(fs *flag.FlagSet, w io.Writer) {
 }
 
 func orNone(s string) string { return orDefault(s, "none") }
+
+// orZero prints v, or def when v is its zero value (the Router's default).
+func orZero[T comparable](v T, def any) string {
+	var zero T
+	if v == zero {
+		return fmt.Sprint(def)
+	}
+	return fmt.Sprint(v)
+}
 
 func orDefault(s, def string) string {
 	if s == "" {
