@@ -98,8 +98,9 @@ type termEntry struct {
 // index is an immutable BM25 index over a snapshot of the library's chunks;
 // ingestion builds a new one and swaps it in.
 type index struct {
-	chunks []*indexedChunk
-	terms  map[string]*termEntry
+	chunks     []*indexedChunk
+	terms      map[string]*termEntry
+	maxSecrecy int // the largest Secrecy of the chunks (see passFilter)
 }
 
 func buildIndex(chunks []*indexedChunk) *index {
@@ -107,6 +108,7 @@ func buildIndex(chunks []*indexedChunk) *index {
 	var total float64
 	for _, c := range chunks {
 		total += float64(c.textLen)
+		ix.maxSecrecy = max(ix.maxSecrecy, c.chunk.Secrecy)
 	}
 	avg := 1.0
 	if len(chunks) > 0 && total > 0 {
@@ -179,6 +181,7 @@ func (ix *index) top(query string, k int, f Filter) []scored {
 	}
 	slices.Sort(qterms)
 	qterms = slices.Compact(qterms)
+	pass := ix.passFilter(f)
 
 	// One cursor per query term in the index, ordered by upper bound.
 	var carr [32]termCursor
@@ -233,7 +236,7 @@ func (ix *index) top(query string, k int, f Filter) []scored {
 		if d == done {
 			break
 		}
-		allowed := f.Allows(&ix.chunks[d].chunk)
+		allowed := pass == nil || pass(d)
 		clear(contrib)
 		var upper float64
 		for i := essential; i < len(cs); i++ {
@@ -398,6 +401,18 @@ func (f *Filter) Allows(c *Chunk) bool {
 		return false
 	}
 	return true
+}
+
+// passFilter returns the predicate of the chunks (by index) that f
+// allows, or nil when f allows every chunk of ix (no sources, regions or
+// tags listed, and no chunk more secret than f.MaxSecrecy): a nil
+// predicate lets the vector graph walk skip a per-row check that reads
+// each visited row's chunk from memory.
+func (ix *index) passFilter(f Filter) func(uint32) bool {
+	if len(f.Sources) == 0 && len(f.Regions) == 0 && len(f.Tags) == 0 && f.MaxSecrecy >= ix.maxSecrecy {
+		return nil
+	}
+	return func(i uint32) bool { return f.Allows(&ix.chunks[i].chunk) }
 }
 
 func containsFold(list []string, s string) bool {

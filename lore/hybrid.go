@@ -100,7 +100,7 @@ func (l *Library) SearchWith(query string, k int, f Filter, o SearchOptions) []H
 		}
 		return ix.search(query, k, f)
 	}
-	pass := func(i uint32) bool { return f.Allows(&ix.chunks[i].chunk) }
+	pass := ix.passFilter(f)
 	depth := max(o.Depth, k)
 	if o.Depth <= 0 {
 		depth = max(DefaultFusionDepth, k)

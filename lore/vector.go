@@ -31,6 +31,19 @@ import (
 //	160       0.949      1.33 → 0.92–1.3 ms             1.0–1.7 ms
 //	192       0.962      1.72 → 0.93–1.1 ms             1.2–1.5 ms
 //	256       0.971      1.97 → 1.2–1.4 ms              1.6–1.8 ms
+//
+// Since then the walk scores int8 copies of the rows (vector_int8.go) and
+// rescores its best 3k rows exactly; side by side in one run
+// (HEARTH_BENCH_EFS=160,176,192 HEARTH_BENCH_INT8S=0,1, load average
+// 1.3–1.8, 07:25–07:30; ranges over 2–3 runs):
+//
+//	efSearch  walk     recall@10  p50           p99
+//	160       float32  0.949      0.78 ms       1.4–1.5 ms
+//	160       int8     0.948      0.38–0.44 ms  0.62–0.68 ms
+//	176       float32  0.951      0.72–0.75 ms  1.3 ms
+//	176       int8     0.951      0.44–0.53 ms  0.71–0.80 ms
+//	192       float32  0.962      0.75–0.83 ms  1.3–1.7 ms
+//	192       int8     0.959      0.44–0.46 ms  0.72–0.77 ms
 
 // exactThreshold is the number of rows below which the index does not
 // build an HNSW graph and every search is exact (brute force). The SRD's
@@ -39,9 +52,10 @@ import (
 var exactThreshold = 20000
 
 // hnswEfSearch is the minimum beam width of a query; a query for k chunks
-// fetches 2k rows with a beam of max(hnswEfSearch, 2k): 192 is the
-// smallest measured beam with recall@10 ≥ 0.95 at 100k chunks (0.962; 160
-// gives 0.949). A variable for benchmarks (HEARTH_BENCH_EF).
+// fetches 2k rows with a beam of max(hnswEfSearch, 2k): 192 keeps
+// recall@10 ≥ 0.95 at 100k chunks with a margin (0.962 on float32 rows,
+// 0.959 on int8 rows; 176 gives 0.951, 160 0.949). A variable for
+// benchmarks (HEARTH_BENCH_EF).
 var hnswEfSearch = 192
 
 const (
@@ -234,20 +248,28 @@ type hnsw struct {
 	upper    [][][]uint32 // upper[i][l-1]: node i's links on layer l ≥ 1
 	built    bool         // built here rather than loaded from the store
 	updated  bool         // made from the previous index's graph (updateHNSW)
+	q8       *quantRows   // int8 copies of the rows, walked by searches (vector_int8.go)
 	visited  sync.Pool    // *visitSet
 }
 
 // visitSet is one graph search's working memory, pooled per graph so that
-// a search allocates nothing for it: the visited marks (a generation
-// counter per node, so that a search never clears the whole array), the
+// a search allocates nothing for it: the visited marks (a one-byte
+// generation counter per node, so that only one search in 255 clears the
+// array; 241 KB at 241,527 rows, where uint32 marks took 1 MB and missed
+// the 2 MB L2 cache more often), the
 // two heaps of the beam search, and the batch of neighbours to score.
 type visitSet struct {
-	mark []uint32
-	gen  uint32
+	mark []uint8 // one byte a node, so that the marks stay in cache
+	gen  uint8
 	cand maxHeap
 	res  []scored
 	ids  [2 * hnswM]uint32
 	sims [2 * hnswM]float32
+	sums [2 * hnswM]int32
+	// The quantized query and the rescoring buffers (vector_int8.go).
+	q16   []int16
+	rids  []uint32
+	rsims []float32
 }
 
 func (v *visitSet) reset() {
@@ -271,7 +293,7 @@ func buildHNSW(vi *vectorIndex, seed uint64) *hnsw {
 	n := vi.len()
 	m0 := 2 * hnswM
 	g := &hnsw{vi: vi, links0: make([]uint32, n*m0), n0: make([]uint8, n), upper: make([][][]uint32, n), maxLevel: -1, built: true}
-	g.visited.New = func() any { return &visitSet{mark: make([]uint32, n)} }
+	g.visited.New = func() any { return &visitSet{mark: make([]uint8, n)} }
 	levels := levelDraws(seed)
 	vs := g.visited.Get().(*visitSet)
 	defer g.visited.Put(vs)
@@ -281,6 +303,7 @@ func buildHNSW(vi *vectorIndex, seed uint64) *hnsw {
 		}
 		g.insert(uint32(i), levels(), vs)
 	}
+	g.q8 = graphRows8(vi)
 	return g
 }
 
@@ -438,15 +461,16 @@ func (g *hnsw) greedy(q []float32, ep scored, l int) scored {
 // width ef; it returns up to ef best nodes that pass (all when pass is
 // nil), best first, in a new slice.
 func (g *hnsw) searchLayer(q []float32, eps []scored, ef, l int, pass func(uint32) bool, vs *visitSet, budget int) []scored {
-	res, _ := g.searchLayerBudget(q, eps, ef, l, pass, vs, budget)
+	res, _ := g.searchLayerBudget(q, nil, eps, ef, l, pass, vs, budget)
 	return slices.Clone(res)
 }
 
 // searchLayerBudget is searchLayer returning vs.res (valid until vs is
 // used again). With budget > 0 it gives up (returning nil, false) after
 // scoring budget nodes. The neighbours of a node are scored in one batch
-// (dotRows), their rows prefetched ahead of the kernel.
-func (g *hnsw) searchLayerBudget(q []float32, eps []scored, ef, l int, pass func(uint32) bool, vs *visitSet, budget int) ([]scored, bool) {
+// (dotRows), their rows prefetched ahead of the kernel; with q8 non-nil,
+// on the int8 rows (score8), approximately.
+func (g *hnsw) searchLayerBudget(q []float32, q8 *query8, eps []scored, ef, l int, pass func(uint32) bool, vs *visitSet, budget int) ([]scored, bool) {
 	vs.reset()
 	cand := vs.cand[:0]
 	res := vs.res[:0] // min-heap, worst on top
@@ -474,7 +498,11 @@ func (g *hnsw) searchLayerBudget(q []float32, eps []scored, ef, l int, pass func
 				n++
 			}
 		}
-		dotRows(q, g.vi.vecs, vs.ids[:n], vs.sims[:n])
+		if q8 != nil {
+			g.score8(q8, vs.ids[:n], vs.sums[:n], vs.sims[:n])
+		} else {
+			dotRows(q, g.vi.vecs, vs.ids[:n], vs.sims[:n])
+		}
 		scoredN += n
 		for j, nb := range vs.ids[:n] {
 			s := scored{nb, float64(vs.sims[j])}
@@ -501,22 +529,42 @@ func (g *hnsw) searchLayerBudget(q []float32, eps []scored, ef, l int, pass func
 
 // search returns the k best rows passing pass, or false when a filtered
 // walk ran out of budget or found fewer than k rows (the caller then
-// searches exactly).
+// searches exactly). With int8 rows (hnswInt8), the walk scores them and
+// the ef rows it keeps are rescored exactly (float32) to pick the k.
 func (g *hnsw) search(q []float32, k, ef int, pass func(uint32) bool) ([]scored, bool) {
-	ep := scored{g.entry, float64(dot(q, g.vi.row(g.entry)))}
-	for l := g.maxLevel; l > 0; l-- {
-		ep = g.greedy(q, ep, l)
-	}
 	vs := g.visited.Get().(*visitSet)
 	defer g.visited.Put(vs)
+	var q8 *query8
+	if hnswInt8 && g.q8 != nil && g.q8.dim == len(q) {
+		qq := newQuery8(q, vs.q16)
+		vs.q16 = qq.v
+		q8 = &qq
+	}
+	var ep scored
+	if q8 != nil {
+		vs.ids[0] = g.entry
+		g.score8(q8, vs.ids[:1], vs.sums[:1], vs.sims[:1])
+		ep = scored{g.entry, float64(vs.sims[0])}
+		for l := g.maxLevel; l > 0; l-- {
+			ep = g.greedy8(q8, ep, l, vs)
+		}
+	} else {
+		ep = scored{g.entry, float64(dot(q, g.vi.row(g.entry)))}
+		for l := g.maxLevel; l > 0; l-- {
+			ep = g.greedy(q, ep, l)
+		}
+	}
 	budget := 0
 	if pass != nil {
 		budget = filteredVisitBudget * ef
 	}
 	eps := [1]scored{ep}
-	res, ok := g.searchLayerBudget(q, eps[:], ef, 0, pass, vs, budget)
+	res, ok := g.searchLayerBudget(q, q8, eps[:], ef, 0, pass, vs, budget)
 	if !ok || (pass != nil && len(res) < k) {
 		return nil, false
+	}
+	if q8 != nil {
+		return g.rescore(q, res, k, vs), true
 	}
 	return slices.Clone(res[:min(k, len(res))]), true
 }

@@ -95,6 +95,9 @@ func benchLibrary(tb testing.TB, n int) (*Library, []Chunk) {
 	if ef, err := strconv.Atoi(os.Getenv("HEARTH_BENCH_EF")); err == nil {
 		hnswEfSearch = ef
 	}
+	if v, err := strconv.Atoi(os.Getenv("HEARTH_BENCH_INT8")); err == nil {
+		hnswInt8 = v != 0
+	}
 	l, err := Open(st, nil)
 	if err != nil {
 		tb.Fatal(err)
@@ -173,8 +176,25 @@ func reportLatencies(b *testing.B, lat []time.Duration, nq int) {
 // BenchmarkHybrid100k measures Library.Search in hybrid mode (BM25 and
 // HNSW vector search fused by RRF, LSA query embedding included) over
 // benchChunks() synthetic SRD-like chunks, and reports p50 and p99.
+//
+// HEARTH_BENCH_INT8S ("0,1") runs it with the float32 and the int8 graph
+// walk, as sub-benchmarks.
 func BenchmarkHybrid100k(b *testing.B) {
 	l, _ := cachedBenchLibrary(b, benchChunks())
+	if int8s := envInts("HEARTH_BENCH_INT8S"); len(int8s) > 0 {
+		defer func(old bool) { hnswInt8 = old }(hnswInt8)
+		for _, i8 := range int8s {
+			b.Run(fmt.Sprintf("int8=%d", i8), func(b *testing.B) {
+				hnswInt8 = i8 != 0
+				benchHybrid(b, l)
+			})
+		}
+		return
+	}
+	benchHybrid(b, l)
+}
+
+func benchHybrid(b *testing.B, l *Library) {
 	var lat []time.Duration
 	b.ResetTimer()
 	i := 0
@@ -268,15 +288,17 @@ func recallIDs(got, want []scored) float64 {
 // recall@10 against exact search of the same rows, and its p50 and p99.
 // HEARTH_BENCH_EFS (a comma-separated list of beam widths, e.g.
 // "128,192,256") and HEARTH_BENCH_AHEAD (rows prefetched ahead, e.g.
-// "0,1,2") sweep the search parameters in one run, as sub-benchmarks.
+// "0,1,2") and HEARTH_BENCH_INT8S ("0,1": float32 or int8 graph walk)
+// sweep the search parameters in one run, as sub-benchmarks.
 func BenchmarkVector100k(b *testing.B) {
 	l, chunks := cachedBenchLibrary(b, benchChunks())
 	vi := l.vec.index
 	qv := benchQueryVecs(l, chunks)
 	f := Filter{}
-	pass := func(i uint32) bool { return f.Allows(&l.idx.chunks[i].chunk) }
-	efs, aheads := envInts("HEARTH_BENCH_EFS"), envInts("HEARTH_BENCH_AHEAD")
-	if len(efs) == 0 && len(aheads) == 0 {
+	pass := l.idx.passFilter(f)
+	efs, aheads, int8s := envInts("HEARTH_BENCH_EFS"), envInts("HEARTH_BENCH_AHEAD"), envInts("HEARTH_BENCH_INT8S")
+	rescores := envInts("HEARTH_BENCH_RESCORE")
+	if len(efs) == 0 && len(aheads) == 0 && len(int8s) == 0 && len(rescores) == 0 {
 		benchVector(b, vi, qv, pass)
 		return
 	}
@@ -286,14 +308,30 @@ func BenchmarkVector100k(b *testing.B) {
 	if len(aheads) == 0 {
 		aheads = []int{dotRowsAhead}
 	}
-	oldEf, oldAhead := hnswEfSearch, dotRowsAhead
-	defer func() { hnswEfSearch, dotRowsAhead = oldEf, oldAhead }()
+	if len(int8s) == 0 {
+		int8s = []int{1}
+		if !hnswInt8 {
+			int8s = []int{0}
+		}
+	}
+	if len(rescores) == 0 {
+		rescores = []int{hnswRescore}
+	}
+	oldEf, oldAhead, oldInt8, oldRescore := hnswEfSearch, dotRowsAhead, hnswInt8, hnswRescore
+	defer func() { hnswEfSearch, dotRowsAhead, hnswInt8, hnswRescore = oldEf, oldAhead, oldInt8, oldRescore }()
 	for _, ef := range efs {
 		for _, ahead := range aheads {
-			b.Run(fmt.Sprintf("ef=%d/ahead=%d", ef, ahead), func(b *testing.B) {
-				hnswEfSearch, dotRowsAhead = ef, ahead
-				benchVector(b, vi, qv, pass)
-			})
+			for _, i8 := range int8s {
+				for _, rs := range rescores {
+					if i8 == 0 && rs != rescores[0] {
+						continue // rescoring is of the int8 walk only
+					}
+					b.Run(fmt.Sprintf("ef=%d/ahead=%d/int8=%d/rescore=%d", ef, ahead, i8, rs), func(b *testing.B) {
+						hnswEfSearch, dotRowsAhead, hnswInt8, hnswRescore = ef, ahead, i8 != 0, rs
+						benchVector(b, vi, qv, pass)
+					})
+				}
+			}
 		}
 	}
 }
@@ -309,11 +347,24 @@ func envInts(name string) []int {
 	return out
 }
 
+// benchExact caches the exact top 10 of benchVector's queries (53 ms
+// each), shared by the sub-benchmarks of one index.
+var benchExact struct {
+	vi   *vectorIndex
+	want [][]scored
+}
+
 func benchVector(b *testing.B, vi *vectorIndex, qv [][]float32, pass func(uint32) bool) {
 	var rsum, rids float64
 	exactFallbacks.Store(0)
-	for _, q := range qv {
-		got, want := vi.search(q, 10, pass, false), vi.search(q, 10, pass, true)
+	if benchExact.vi != vi || len(benchExact.want) != len(qv) {
+		benchExact.vi, benchExact.want = vi, nil
+		for _, q := range qv {
+			benchExact.want = append(benchExact.want, vi.search(q, 10, pass, true))
+		}
+	}
+	for i, q := range qv {
+		got, want := vi.search(q, 10, pass, false), benchExact.want[i]
 		rsum += recallAt(got, want)
 		rids += recallIDs(got, want)
 	}
@@ -340,7 +391,7 @@ func BenchmarkVectorExact100k(b *testing.B) {
 	vi := l.vec.index
 	qv := benchQueryVecs(l, chunks)
 	f := Filter{}
-	pass := func(i uint32) bool { return f.Allows(&l.idx.chunks[i].chunk) }
+	pass := l.idx.passFilter(f)
 	var lat []time.Duration
 	b.ResetTimer()
 	i := 0

@@ -93,7 +93,7 @@ func unmarshalHNSW(vi *vectorIndex, b []byte) (*hnsw, error) {
 	}
 	m0 := 2 * hnswM
 	g := &hnsw{vi: vi, entry: entry, maxLevel: int(int32(ml)), links0: make([]uint32, n*m0), n0: make([]uint8, n), upper: make([][][]uint32, n)}
-	g.visited.New = func() any { return &visitSet{mark: make([]uint32, n)} }
+	g.visited.New = func() any { return &visitSet{mark: make([]uint8, n)} }
 	readLinks := func(max int) ([]uint32, error) {
 		c, ok := next()
 		if !ok || int(c) > max {
@@ -136,6 +136,7 @@ func unmarshalHNSW(vi *vectorIndex, b []byte) (*hnsw, error) {
 	if len(b) != 0 || g.maxLevel < 0 || len(g.upper[entry]) != g.maxLevel {
 		return nil, errBadGraph
 	}
+	g.q8 = graphRows8(vi)
 	return g, nil
 }
 
@@ -230,7 +231,7 @@ func updateHNSW(vi *vectorIndex, hashes []string, prev *vectorIndex, prevHashes 
 	}
 	m0 := 2 * hnswM
 	g := &hnsw{vi: vi, links0: make([]uint32, n*m0), n0: make([]uint8, n), upper: make([][][]uint32, n), maxLevel: -1, updated: true}
-	g.visited.New = func() any { return &visitSet{mark: make([]uint32, n)} }
+	g.visited.New = func() any { return &visitSet{mark: make([]uint8, n)} }
 	type damage struct {
 		row   uint32
 		level int
@@ -321,5 +322,6 @@ func updateHNSW(vi *vectorIndex, hashes []string, prev *vectorIndex, prevHashes 
 	for _, r := range added {
 		g.insert(r, levels(), vs)
 	}
+	g.q8 = graphRows8(vi)
 	return g
 }
