@@ -32,15 +32,20 @@ func (m instantModel) Generate(ctx context.Context, req *inference.Request, sink
 // Router and, measured the same way in the same run, of calling the
 // instant backend directly; overhead-p99-µs is their difference.
 func BenchmarkRouterOverhead(b *testing.B) {
-	b.Run("cache-miss", func(b *testing.B) { benchRouterOverhead(b, true) })
-	b.Run("no-cache", func(b *testing.B) { benchRouterOverhead(b, false) })
+	b.Run("cache-miss", func(b *testing.B) { benchRouterOverhead(b, true, false) })
+	b.Run("cache-miss-inline", func(b *testing.B) { benchRouterOverhead(b, true, true) })
+	b.Run("no-cache", func(b *testing.B) { benchRouterOverhead(b, false, false) })
+	b.Run("no-cache-inline", func(b *testing.B) { benchRouterOverhead(b, false, true) })
 }
 
-func benchRouterOverhead(b *testing.B, withCache bool) {
+// benchRouterOverhead: withCache puts the response cache in front (every
+// lookup misses); inline marks the instant backend Info.Inline, as the
+// embedded model is, so the Router calls it on the caller's goroutine.
+func benchRouterOverhead(b *testing.B, withCache, inline bool) {
 	remote := instantModel{inference.Info{Name: "remote", Tier: inference.TierRemote, Quality: 100,
 		ExpectedTTFT: 400 * time.Millisecond, ExpectedTokensPerSecond: 50}}
-	fast := instantModel{inference.Info{Name: "fast", Tier: inference.TierLocal, Quality: 50,
-		ExpectedTTFT: time.Microsecond, ExpectedTokensPerSecond: 1e6}}
+	fast := instantModel{inference.Info{Name: "fast", Tier: inference.TierEmbedded, Quality: 50,
+		ExpectedTTFT: time.Microsecond, ExpectedTokensPerSecond: 1e6, Inline: inline}}
 	cache, err := inference.NewResponseCache(inference.CacheOptions{})
 	if err != nil {
 		b.Fatal(err)
@@ -103,5 +108,36 @@ func benchRouterOverhead(b *testing.B, withCache bool) {
 	b.ReportMetric(q(routed, 0.99)-q(direct, 0.99), "overhead-p99-µs")
 	if st := r.Stats(); st[0].Calls != 0 || st[1].Calls == 0 {
 		b.Fatalf("remote called %d times, fast %d; want the remote skipped", st[0].Calls, st[1].Calls)
+	}
+}
+
+// TestInlineBackend: a backend marked Info.Inline is called on the
+// caller's goroutine, so the Router neither hedges it nor needs its own
+// goroutine; its answer, streaming and deadline behave as for any other.
+func TestInlineBackend(t *testing.T) {
+	slow := model("slow-inline", 100, time.Millisecond, "Slow", "but", "sure.")
+	slow.info.Inline = true
+	slow.delay = 20 * time.Millisecond // far past its 1 ms expected first token: a hedge would be due
+	next := model("next", 50, time.Millisecond, "Quick.")
+	r := newRouter(t, slow, next)
+	var rec recorder
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	res, err := r.Generate(ctx, dialogue, rec.sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text, _ := rec.text(); res.Backend != "slow-inline" || text != "Slow but sure." {
+		t.Fatalf("answered by %q, streamed %q", res.Backend, text)
+	}
+	if st := r.Stats(); st[0].Hedged != 0 || next.calls.Load() != 0 || st[0].InFlight != 0 {
+		t.Fatalf("inline backend hedged %d times, next called %d times, in flight %d; want none", st[0].Hedged, next.calls.Load(), st[0].InFlight)
+	}
+	// A deadline still ends it (it honours ctx) and the floor answers.
+	slow.delay = time.Second
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel2()
+	if res, err := r.Generate(ctx2, dialogue, nil); err != nil || res.Backend == "slow-inline" {
+		t.Fatalf("past its deadline: %+v, %v", res, err)
 	}
 }

@@ -804,11 +804,20 @@ func (r *Router) attempt(ctx context.Context, b *backend, deadline time.Time, re
 func (r *Router) launch(ctx context.Context, b *backend, deadline time.Time, req *Request, sink Sink) *attempt {
 	predicted := r.predict(b, req)
 	actx, cancel := context.WithDeadline(startAttempt(ctx, b, predicted), deadline)
-	a := &attempt{ctx: actx, sink: sink, cancel: cancel, start: time.Now(), done: make(chan struct{}), firstCh: make(chan struct{}),
-		stallAfter: r.stallAfter}
+	a := &attempt{ctx: actx, sink: sink, cancel: cancel, start: time.Now(), done: make(chan struct{}), firstCh: make(chan struct{})}
 	a.predicted = predicted
 	b.calls.Add(1)
 	b.lastSeen.Store(a.start.UnixNano())
+	if b.info.Inline {
+		// In-process and bound by ctx (Info.Inline): run on the caller's
+		// goroutine, saving two goroutine hand-offs; it has returned, so
+		// there is nothing to hedge or to watch for stalls.
+		a.res, a.err = b.m.Generate(actx, req, a.deliver)
+		b.inFlight.Add(-1)
+		close(a.done)
+		return a
+	}
+	a.stallAfter = r.stallAfter
 	go func() {
 		defer close(a.done)
 		defer b.inFlight.Add(-1)

@@ -233,7 +233,10 @@ func (e *Engine) PrefixCacheStats() (hits, misses uint64) {
 func (e *Engine) Info() inference.Info {
 	return inference.Info{Name: e.opts.Name, Tier: inference.TierEmbedded, Quality: e.opts.Quality,
 		ExpectedTTFT: 4 * time.Millisecond, ExpectedTokensPerSecond: 3000,
-		MaxInFlight: e.opts.MaxBatch + e.opts.MaxQueue}
+		MaxInFlight: e.opts.MaxBatch + e.opts.MaxQueue,
+		// Generate only queues the job and waits on it or on ctx, so the
+		// Router may call it on its own goroutine.
+		Inline: true}
 }
 
 // job is one request as the scheduler runs it.
