@@ -717,11 +717,16 @@ func (r *Router) pickHedge(rest []*backend, req *Request, deadline time.Time) *b
 func (r *Router) attemptHedged(ctx context.Context, b *backend, rest []*backend, deadline time.Time, req *Request, sink Sink) (Result, bool, *backend, *backend) {
 	a := r.launch(ctx, b, deadline, req, sink)
 	var h *backend
-	if r.hedgeOn && len(rest) > 0 {
+	if r.hedgeOn && len(rest) > 0 && !b.info.Inline { // an inline attempt has returned: nothing to hedge
 		timer := time.NewTimer(time.Until(a.start.Add(time.Duration(b.ttft.quantile(r.iP90)))))
 		select {
 		case <-timer.C: // nothing yet by its expected time: hedge if a tier fits
-			h = r.pickHedge(rest, req, deadline)
+			select { // unless it answered or began just now (select picks among ready cases at random)
+			case <-a.done:
+			case <-a.firstCh:
+			default:
+				h = r.pickHedge(rest, req, deadline)
+			}
 		case <-a.done:
 		case <-a.firstCh: // streaming: no hedge
 		case <-a.ctx.Done():
