@@ -12,6 +12,7 @@ package inference
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -247,6 +248,13 @@ type Model interface {
 // though it is healthy: the Router moves on to the next tier without
 // counting a failure against the backend's circuit.
 var ErrUnsuitable = errors.New("inference: backend cannot take this request")
+
+// ErrPromptTooLong is wrapped by a backend's error when the prompt does not
+// fit its context window: the request is unsuitable for it (it wraps
+// ErrUnsuitable), not the backend broken. The OpenAI-compatible server
+// answers it with 400 context_length_exceeded, as OpenAI does, and the
+// OpenAI backend maps that answer back to it.
+var ErrPromptTooLong = fmt.Errorf("inference: prompt longer than the model's context (%w)", ErrUnsuitable)
 
 // ErrNoBackend is returned when a Router has no backend that can run.
 var ErrNoBackend = errors.New("inference: no backend available")

@@ -106,7 +106,7 @@ var (
 	// ErrPromptTooLong: the prompt does not fit the model's context. It
 	// wraps inference.ErrUnsuitable, so the Router passes the request on
 	// without holding it against the engine.
-	ErrPromptTooLong = fmt.Errorf("embedded: prompt longer than the model's context (%w)", inference.ErrUnsuitable)
+	ErrPromptTooLong = fmt.Errorf("embedded: %w", inference.ErrPromptTooLong)
 	// ErrBusy: the queue is full; the caller should use another tier. It
 	// wraps inference.ErrUnsuitable.
 	ErrBusy = fmt.Errorf("embedded: queue full (%w)", inference.ErrUnsuitable)

@@ -164,6 +164,11 @@ func (b *Backend) Generate(ctx context.Context, req *inference.Request, sink inf
 		if ctx.Err() != nil {
 			return inference.Result{}, fmt.Errorf("openai %s: %w", b.cfg.Name, ctx.Err())
 		}
+		var apiErr *sdk.Error
+		if errors.As(err, &apiErr) && apiErr.Code == "context_length_exceeded" {
+			// Not the server's fault: this request is too long for it.
+			return inference.Result{}, fmt.Errorf("openai %s: %w: %w", b.cfg.Name, inference.ErrPromptTooLong, err)
+		}
 		return inference.Result{}, fmt.Errorf("openai %s: %w", b.cfg.Name, err)
 	}
 	if text.Len() == 0 {

@@ -398,10 +398,16 @@ func (c *call) generate(sink inference.Sink) (res inference.Result, err error) {
 }
 
 // failure maps a model error to the answer: nil when the client is gone
-// (nothing can reach it), 504 for a deadline, 503 otherwise.
+// (nothing can reach it), 400 context_length_exceeded for a prompt longer
+// than the model's context (as OpenAI answers it), 504 for a deadline,
+// 503 otherwise.
 func (c *call) failure(err error) *apiError {
 	if c.r.Context().Err() != nil {
 		return nil
+	}
+	if errors.Is(err, inference.ErrPromptTooLong) {
+		return &apiError{status: http.StatusBadRequest, typ: typeInvalidRequest, code: "context_length_exceeded",
+			msg: "This model's context is too short for the prompt: " + err.Error()}
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(c.ctx.Err(), context.DeadlineExceeded) {
 		return &apiError{status: http.StatusGatewayTimeout, typ: typeServer, code: "timeout",

@@ -24,6 +24,7 @@ import (
 	"github.com/openai/openai-go/v3/shared"
 
 	"github.com/hearth-ai/hearth/inference"
+	hopenai "github.com/hearth-ai/hearth/inference/openai"
 	"github.com/hearth-ai/hearth/inference/template"
 )
 
@@ -537,6 +538,24 @@ func TestModelFailures(t *testing.T) {
 		apiErr(t, err, 503, "model_error")
 		_, _, err = stream(t, h, chatParams(1))
 		apiErr(t, err, 503, "model_error")
+	})
+	t.Run("prompt too long", func(t *testing.T) {
+		tooLong := fmt.Errorf("embedded: %w: 874 tokens, context 512", inference.ErrPromptTooLong)
+		h := serve(t, &scripted{err: tooLong}, Options{})
+		_, err := h.client.Chat.Completions.New(t.Context(), chatParams(1))
+		apiErr(t, err, 400, "context_length_exceeded")
+		_, _, err = stream(t, h, chatParams(1))
+		apiErr(t, err, 400, "context_length_exceeded")
+		// Hearth's own OpenAI backend reads it back as unsuitable, not broken:
+		// the Router passes over it without opening its circuit.
+		b, err := hopenai.New(hopenai.Config{BaseURL: h.url, Model: testModelID, HTTPClient: h.http})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = b.Generate(t.Context(), &inference.Request{Prompt: "hello", MaxTokens: 4}, nil)
+		if !errors.Is(err, inference.ErrPromptTooLong) || !errors.Is(err, inference.ErrUnsuitable) {
+			t.Fatalf("backend error %v; want it to wrap ErrPromptTooLong and ErrUnsuitable", err)
+		}
 	})
 	t.Run("error mid-stream", func(t *testing.T) {
 		h := serve(t, &scripted{deltas: []inference.Delta{{Text: "Well"}}, err: errors.New("device lost")}, Options{})
