@@ -259,7 +259,8 @@ func (f *stackFlags) register(fs *flag.FlagSet, defaultData string) {
 	fs.Var(&f.lore, "lore", "extra lore folder as NAME=DIR (repeatable), e.g. srd=../shared/data/srd-5.2/src")
 	fs.Float64Var(&f.tickHz, "tick-hz", 20, "tick rate in Hz; replies are delivered at tick boundaries")
 	fs.DurationVar(&f.budget, "budget", 50*time.Millisecond, "default latency budget per request")
-	fs.IntVar(&f.workers, "workers", 0, "worker goroutines for model work (0 = GOMAXPROCS: no game loop shares this process)")
+	fs.IntVar(&f.workers, "workers", 0, "worker goroutines for model work (0 = GOMAXPROCS: no game loop shares this process;\n"+
+		"64 when a model server on the network is configured: workers then wait on sockets)")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed for reproducible replies")
 	fs.StringVar(&f.logLevel, "log", "info", "log level: debug, info, warn, error")
 	fs.BoolVar(&f.noCache, "no-cache", false, "turn the exact response cache off (every request is generated)")
@@ -331,12 +332,6 @@ func (f *stackFlags) open(ctx context.Context, stderr io.Writer) (*middleware.St
 			return nil, nil, fmt.Errorf("-data: %w", err)
 		}
 	}
-	// The runtime's own default keeps a core for the game loop it is
-	// embedded in; the CLI hosts it standalone, so every core may work.
-	workers := f.workers
-	if workers == 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
 	backends := f.backends
 	if f.model != "" && f.model != "off" {
 		eng, err := openModel(f.model, logger)
@@ -364,6 +359,19 @@ func (f *stackFlags) open(ctx context.Context, stderr io.Writer) (*middleware.St
 			logger.Info("configured model", "backend", b.Info().Name, "tier", b.Info().Tier, "quality", b.Info().Quality)
 		}
 		backends = append(slices.Clip(backends), bs...)
+	}
+	// The runtime's own default keeps a core for the game loop it is
+	// embedded in; the CLI hosts it standalone, so every core may work,
+	// and with a backend on the network workers mostly wait on sockets
+	// (middleware.NetworkWorkers).
+	workers := f.workers
+	if workers == 0 {
+		workers = runtime.GOMAXPROCS(0)
+		for _, b := range backends {
+			if t := b.Info().Tier; t == inference.TierLocal || t == inference.TierRemote {
+				workers = middleware.NetworkWorkers
+			}
+		}
 	}
 	st, err := middleware.OpenStack(ctx, middleware.StackConfig{
 		DataDir: f.data, World: w, WorldSource: src, ExtraLore: f.lore, Logger: logger,
