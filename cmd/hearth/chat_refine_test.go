@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,4 +38,60 @@ func TestChatRefine(t *testing.T) {
 	if !regexp.MustCompile(`\(refined\): .+\n  \[remote · [0-9.]+ ms\]`).MatchString(s) {
 		t.Fatalf("no refinement from the remote:\n%s", s)
 	}
+}
+
+// TestLlmsimCommand: `hearth llmsim` serves chat completions on the
+// address given until its context ends.
+func TestLlmsimCommand(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errOut lockedBuffer // written by the command's goroutine
+	done := make(chan error, 1)
+	go func() {
+		done <- cmdLlmsim(ctx, []string{"-addr", "127.0.0.1:0", "-ttft", "5ms", "-ttft-sigma", "0.1"}, nil, &out, &errOut)
+	}()
+	// -addr 127.0.0.1:0 picks a port: wait for the banner to learn it.
+	re := regexp.MustCompile(`on (http://127\.0\.0\.1:\d+/v1)`)
+	var base string
+	for i := 0; base == "" && i < 200; i++ {
+		time.Sleep(10 * time.Millisecond)
+		if m := re.FindStringSubmatch(out.String()); m != nil {
+			base = m[1]
+		}
+	}
+	if base == "" {
+		cancel()
+		t.Fatalf("no banner: %q %q", out.String(), errOut.String())
+	}
+	var chat bytes.Buffer
+	err := cmdChat(context.Background(), []string{"-embedded", "-data", t.TempDir(), "-remote", base, "-remote-model", "llmsim",
+		"-budget", "5s", "-quiet", "-npc", "hobb-fairweather"}, strings.NewReader("Hello!\n/quit\n"), &chat, io.Discard)
+	cancel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(chat.String(), "[remote ·") {
+		t.Fatalf("the simulated remote model did not answer a 5 s request:\n%s", chat.String())
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe to write from one goroutine while
+// another reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

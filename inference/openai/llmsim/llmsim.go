@@ -41,6 +41,9 @@ type Profile struct {
 	ReplyTokens int
 	// Seed makes the latency draws reproducible.
 	Seed uint64
+	// Addr is the address to listen on. Default "127.0.0.1:0" (a free
+	// loopback port; BaseURL names it).
+	Addr string
 }
 
 func (p *Profile) fill() {
@@ -71,10 +74,14 @@ type Server struct {
 	requests atomic.Int64
 }
 
-// Start listens on 127.0.0.1 (a free port) and serves the API under /v1.
+// Start listens on p.Addr (a free loopback port by default) and serves
+// the API under /v1.
 func Start(p Profile) (*Server, error) {
 	p.fill()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if p.Addr == "" {
+		p.Addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", p.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("llmsim: %w", err)
 	}
