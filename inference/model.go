@@ -29,6 +29,17 @@ const (
 	TierRemote   Tier = "remote"   // remote large model (OpenAI / Anthropic)
 )
 
+// IsModel reports whether a reply of tier t is a model's work, whose
+// token counts are tokens (the embedded, local and remote tiers); the
+// cache did no work and the template floor counts words.
+func (t Tier) IsModel() bool {
+	switch t {
+	case TierTemplate, TierCache, "":
+		return false
+	}
+	return true
+}
+
 // Intent says what a request is for; backends and the floor shape their
 // output by it.
 type Intent string
@@ -209,11 +220,6 @@ type Info struct {
 	// once (a GPU server's batch, a provider's concurrency limit); beyond
 	// it the Router passes the request to the next tier. 0: no cap.
 	MaxInFlight int
-	// Billed is set for a backend that charges per token (its configured
-	// Prices are not zero): RouterOptions.DailySpendCapUSD stops it once
-	// the day's spend reaches the cap. A backend whose replies carry a
-	// cost is treated as billed from its first such reply either way.
-	Billed bool
 	// Inline is set by an in-process backend that honours ctx within
 	// microseconds (the embedded model): the Router calls it on the
 	// caller's goroutine instead of its own, saving two goroutine
@@ -225,7 +231,9 @@ type Info struct {
 	Inline bool
 	// Prices are what the backend charges per token, for the Router's
 	// cost prediction (RouterOptions.MaxRequestCostUSD); zero for
-	// in-process tiers.
+	// in-process tiers. A backend with prices is billed: the daily spend
+	// cap (RouterOptions.DailySpendCapUSD) stops it, as it stops one whose
+	// replies carried a cost.
 	Prices Prices
 }
 

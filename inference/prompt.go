@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"math/bits"
 	"os"
 	"path"
@@ -115,7 +116,6 @@ type promptSet struct {
 	latest map[string]*promptTmpl // "name" → highest version
 	arms   map[string][]promptArm // "name" → weighted versions, by version
 	refs   []PromptRef            // sorted by name, then version
-	files  []promptFile           // the files the set was built from
 }
 
 // promptArm is one version in an A/B split; cum is the cumulative weight
@@ -167,7 +167,7 @@ func OpenPrompts(opts PromptOptions) (*Prompts, error) {
 		opts.Logger = slog.Default()
 	}
 	opts.Weights = cloneWeights(opts.Weights)
-	opts.Data = cloneData(opts.Data)
+	opts.Data = maps.Clone(opts.Data)
 	p := &Prompts{opts: opts, counters: map[string]*promptCounter{}}
 	if opts.Base != nil {
 		files, err := readPromptFiles(opts.Base, opts.BaseDir, "")
@@ -189,25 +189,13 @@ func OpenPrompts(opts PromptOptions) (*Prompts, error) {
 	return p, nil
 }
 
-func cloneData(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
-
 func cloneWeights(w PromptWeights) PromptWeights {
 	if w == nil {
 		return nil
 	}
 	out := make(PromptWeights, len(w))
 	for name, arms := range w {
-		c := make(map[int]int, len(arms))
-		for v, wt := range arms {
-			c[v] = wt
-		}
-		out[name] = c
+		out[name] = maps.Clone(arms)
 	}
 	return out
 }
@@ -264,7 +252,7 @@ func (p *Prompts) build(weights PromptWeights) (*promptSet, error) {
 // name@version), checks them against the registered data types and
 // applies weights.
 func (p *Prompts) buildFrom(files []promptFile, weights PromptWeights) (*promptSet, error) {
-	set := &promptSet{byKey: map[string]*promptTmpl{}, latest: map[string]*promptTmpl{}, files: files}
+	set := &promptSet{byKey: map[string]*promptTmpl{}, latest: map[string]*promptTmpl{}}
 	for _, f := range files {
 		sum := sha256.Sum256(f.src)
 		ref := PromptRef{Name: f.name, Version: f.ver, Hash: hex.EncodeToString(sum[:])[:12]}
@@ -561,7 +549,7 @@ func (p *Prompts) SetWeights(weights PromptWeights) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	cur := p.set.Load()
-	next := &promptSet{byKey: cur.byKey, latest: cur.latest, refs: cur.refs, files: cur.files}
+	next := &promptSet{byKey: cur.byKey, latest: cur.latest, refs: cur.refs}
 	if err := next.applyWeights(weights); err != nil {
 		return err
 	}

@@ -40,7 +40,8 @@ var ErrNoRefinement = errors.New("inference: no better backend answered the refi
 // refiner runs one request's refinement on its own goroutine.
 type refiner struct {
 	r        *Router
-	req      Request // a copy: the caller may reuse its request once Generate returns
+	req      Request     // a copy: the caller may reuse its request once Generate returns
+	sk       SemanticKey // the semantic cache's key from Generate's lookup
 	spec     Refinement
 	cands    []*backend // better than the on-time answer and predicted to fit, best first
 	start    time.Time  // when Generate was called
@@ -53,7 +54,7 @@ type refiner struct {
 // answer before the refinement's deadline. It returns nil when there is
 // nothing to refine with; otherwise the caller must call release once its
 // own answer is on its way.
-func (r *Router) startRefine(req *Request, above int, start time.Time) *refiner {
+func (r *Router) startRefine(req *Request, sk SemanticKey, above int, start time.Time) *refiner {
 	spec := req.Refine
 	if spec == nil || spec.Ctx == nil || spec.Done == nil || spec.Ctx.Err() != nil {
 		return nil
@@ -73,7 +74,7 @@ func (r *Router) startRefine(req *Request, above int, start time.Time) *refiner 
 	if len(cands) == 0 {
 		return nil
 	}
-	rf := &refiner{r: r, req: *req, spec: *spec, cands: cands, start: start,
+	rf := &refiner{r: r, req: *req, sk: sk, spec: *spec, cands: cands, start: start,
 		deadline: deadline.Add(-r.reserve), mainDone: make(chan struct{})}
 	rf.req.Refine = nil
 	go rf.run()
@@ -110,7 +111,7 @@ func (rf *refiner) run() {
 			why = "out of time"
 			continue
 		}
-		if !r.admit(b, req, time.Now()) {
+		if r.capped(b, req, time.Now()) || !r.admit(b, time.Now()) {
 			continue
 		}
 		if first == nil {
@@ -119,17 +120,12 @@ func (rf *refiner) run() {
 		a := r.launch(ctx, b, rf.deadline, req, nil)
 		finished := a.wait()
 		if res, ok = r.settle(ctx, b, a, finished); ok {
-			if res.Tier == "" {
-				res.Tier = b.info.Tier
-			}
-			if res.Backend == "" {
-				res.Backend = b.info.Name
-			}
+			res.stamp(b.info)
 			if first != b {
 				res.FallbackFrom = first.info.Name
 			}
 			if r.cache != nil && req.CacheKey != "" {
-				r.cache.Put(req.CacheKey, res, b.info.Quality)
+				r.cachePut(req, rf.sk, res, b.info.Quality)
 			}
 			break
 		}

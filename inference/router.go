@@ -90,7 +90,7 @@ type RouterOptions struct {
 	MaxHedgeShare float64
 	NoHedging     bool
 
-	// DailySpendCapUSD caps what billed backends (Info.Billed) may charge,
+	// DailySpendCapUSD caps what billed backends (with Info.Prices) may charge,
 	// in US dollars per UTC day, over every request: once the day's spend
 	// (the sum of Result.CostUSD of their replies, refinements and hedges
 	// included) reaches it, the Router stops calling them until 00:00 UTC
@@ -430,12 +430,7 @@ func (r *Router) Floor(req *Request) Result {
 func (r *Router) runFloor(req *Request, sink Sink) (Result, error) {
 	r.floorSt.calls.Add(1)
 	res, err := r.floor.Generate(context.Background(), req, sink)
-	if res.Tier == "" {
-		res.Tier = r.floorInf.Tier
-	}
-	if res.Backend == "" {
-		res.Backend = r.floorInf.Name
-	}
+	res.stamp(r.floorInf)
 	if err != nil {
 		r.floorSt.errors.Add(1)
 		err = fmt.Errorf("%w: floor %q failed: %w", ErrNoBackend, r.floorInf.Name, err)
@@ -492,18 +487,22 @@ func (r *Router) generate(ctx context.Context, req *Request, sink Sink) (Result,
 	}
 	cacheable := r.cache != nil && req.CacheKey != ""
 	var sk SemanticKey // the semantic cache's key, from its lookup (semcache.go)
+	var fit int        // quality of the best backend that fits, when a cache or a refinement needs it
+	if cacheable || req.Refine != nil {
+		fit = r.bestFit(req, attemptDeadline)
+	}
 	if cacheable {
 		// A cached answer serves if it is as good as the best backend
 		// that could answer in the time left: an answer the floor gave a
 		// 50 ms request does not stand in for the large model when a
 		// caller with a 5 s budget asks the same.
-		if c, ok := r.cacheGet(ctx, req, r.bestFit(req, attemptDeadline), &sk); ok {
+		if c, ok := r.cacheGet(ctx, req, fit, &sk); ok {
 			traceCache(ctx, start, true)
 			res := c.Result
 			res.Reason, res.Predicted = ReasonCache, 0
 			// A cached answer is refined only by a better backend than
 			// the one that wrote it.
-			ref := r.startRefine(req, c.Quality, start)
+			ref := r.startRefine(req, sk, c.Quality, start)
 			if sink != nil {
 				sink(Delta{Text: res.Text})
 			}
@@ -517,7 +516,7 @@ func (r *Router) generate(ctx context.Context, req *Request, sink Sink) (Result,
 	}
 	var ref *refiner
 	if req.Refine != nil {
-		ref = r.startRefine(req, r.bestFit(req, attemptDeadline), start)
+		ref = r.startRefine(req, sk, fit, start)
 	}
 
 	r.earnHedge()
@@ -540,7 +539,10 @@ func (r *Router) generate(ctx context.Context, req *Request, sink Sink) (Result,
 			r.relax(b)
 			continue
 		}
-		if !r.admit(b, req, time.Now()) {
+		if r.capped(b, req, time.Now()) {
+			continue // like a backend too slow for the budget: floor_no_fit
+		}
+		if !r.admit(b, time.Now()) {
 			rejected = true
 			continue
 		}
@@ -552,12 +554,7 @@ func (r *Router) generate(ctx context.Context, req *Request, sink Sink) (Result,
 			hedge = h
 		}
 		if ok {
-			if res.Tier == "" {
-				res.Tier = by.info.Tier
-			}
-			if res.Backend == "" {
-				res.Backend = by.info.Name
-			}
+			res.stamp(by.info)
 			res.Floor = false
 			if first != by {
 				res.FallbackFrom = first.info.Name
@@ -609,19 +606,36 @@ func (r *Router) generate(ctx context.Context, req *Request, sink Sink) (Result,
 	return r.finish(res, start), err
 }
 
-// admit is b.admit after the cost caps: a billed backend is not called
-// once the day's spend has reached the daily cap (counted in
-// SpendCapped), nor for req when its predicted cost is above req's cap
-// (CostSkips); one that b.admit refuses is counted in Rejects.
-func (r *Router) admit(b *backend, req *Request, now time.Time) bool {
-	if r.spend.stops(b, now) {
+// stamp names the backend described by inf on a reply that did not name
+// its tier or backend itself.
+func (res *Result) stamp(inf Info) {
+	if res.Tier == "" {
+		res.Tier = inf.Tier
+	}
+	if res.Backend == "" {
+		res.Backend = inf.Name
+	}
+}
+
+// capped reports whether b may not be called for req at now because of a
+// cost cap: a billed backend once the day's spend has reached the daily
+// cap (counted in SpendCapped), or any backend whose predicted cost for
+// req is above req's cap (CostSkips). Like a backend too slow for the
+// budget, a capped one is passed over, not counted as a refusal.
+func (r *Router) capped(b *backend, req *Request, now time.Time) bool {
+	switch {
+	case r.spend.stops(b, now):
 		b.spendCapped.Add(1)
-		return false
-	}
-	if r.tooCostly(b, req) {
+	case r.tooCostly(b, req):
 		b.costSkips.Add(1)
+	default:
 		return false
 	}
+	return true
+}
+
+// admit is b.admit, counting a refusal in Rejects.
+func (r *Router) admit(b *backend, now time.Time) bool {
 	if !b.admit(now) {
 		b.rejects.Add(1)
 		return false
@@ -700,7 +714,7 @@ func (r *Router) pickHedge(rest []*backend, req *Request, deadline time.Time) *b
 	}
 	remaining := time.Until(deadline)
 	for _, h := range rest {
-		if r.predict(h, req) <= remaining && r.admit(h, req, time.Now()) {
+		if r.predict(h, req) <= remaining && !r.capped(h, req, time.Now()) && r.admit(h, time.Now()) {
 			r.hedgeCred--
 			return h
 		}
@@ -950,7 +964,7 @@ func (r *Router) settle(ctx context.Context, b *backend, a *attempt, finished bo
 	default:
 		b.errors.Add(1)
 	}
-	a.endFailed(ctx, actx, finished, bad, unsuitable, ttftOf(deltas, firstAt, a.start))
+	a.endFailed(ctx, actx, finished, bad, unsuitable, stalled, ttftOf(deltas, firstAt, a.start))
 	if forwarded && sink != nil {
 		sink(Delta{Reset: true})
 	}

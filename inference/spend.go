@@ -50,7 +50,7 @@ func (s *spendBook) spent(now time.Time) float64 {
 // stops reports whether b may not be called at now: it bills and today's
 // spend has reached the cap.
 func (s *spendBook) stops(b *backend, now time.Time) bool {
-	return s != nil && (b.info.Billed || b.billed.Load()) && s.spent(now) >= s.cap
+	return s != nil && (b.info.Prices != (Prices{}) || b.billed.Load()) && s.spent(now) >= s.cap
 }
 
 func (s *spendBook) roll(now time.Time) {

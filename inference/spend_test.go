@@ -27,7 +27,7 @@ func (m paidModel) Generate(ctx context.Context, req *inference.Request, sink in
 // free one is never capped.
 func TestDailySpendCapStopsBilledBackends(t *testing.T) {
 	paid := paidModel{info: inference.Info{Name: "paid", Tier: inference.TierRemote, Quality: 100,
-		ExpectedTTFT: time.Millisecond, ExpectedTokensPerSecond: 1e5, Billed: true}, cost: 0.01}
+		ExpectedTTFT: time.Millisecond, ExpectedTokensPerSecond: 1e5, Prices: inference.Prices{OutputPerMTok: 1}}, cost: 0.01}
 	free := model("free", 50, time.Millisecond, "A", "free", "answer.")
 	r, err := inference.NewRouter(template.New(), []inference.Model{paid, free}, inference.RouterOptions{DailySpendCapUSD: 0.025})
 	if err != nil {
@@ -68,7 +68,7 @@ func TestDailySpendCapStopsBilledBackends(t *testing.T) {
 func TestRequestCostCap(t *testing.T) {
 	prices := inference.Prices{InputPerMTok: 10, OutputPerMTok: 30}
 	paid := paidModel{info: inference.Info{Name: "paid", Tier: inference.TierRemote, Quality: 100,
-		ExpectedTTFT: time.Millisecond, ExpectedTokensPerSecond: 1e5, Billed: true, Prices: prices}, cost: 0.01}
+		ExpectedTTFT: time.Millisecond, ExpectedTokensPerSecond: 1e5, Prices: prices}, cost: 0.01}
 	free := model("free", 50, time.Millisecond, "A", "free", "answer.")
 	r, err := inference.NewRouter(template.New(), []inference.Model{paid, free}, inference.RouterOptions{MaxRequestCostUSD: 0.005})
 	if err != nil {

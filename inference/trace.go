@@ -282,7 +282,7 @@ func (a *attempt) endAttempt(outcome string, ttft time.Duration) {
 // endFailed closes the span of an attempt that failed; a.err is read only
 // when the backend returned (finished), since its goroutine may still be
 // running otherwise.
-func (a *attempt) endFailed(ctx, actx context.Context, finished, bad, unsuitable bool, ttft time.Duration) {
+func (a *attempt) endFailed(ctx, actx context.Context, finished, bad, unsuitable, stalled bool, ttft time.Duration) {
 	if !trace.SpanFromContext(a.ctx).IsRecording() {
 		return
 	}
@@ -290,7 +290,7 @@ func (a *attempt) endFailed(ctx, actx context.Context, finished, bad, unsuitable
 	if finished {
 		err = a.err
 	}
-	a.endSpan(failOutcome(ctx, actx, err, finished, bad, unsuitable), ttft, err)
+	a.endSpan(failOutcome(ctx, actx, err, finished, bad, unsuitable, stalled), ttft, err)
 }
 
 // endSpan closes a's span with its outcome and the backend's error (nil
@@ -350,7 +350,7 @@ func TracePrepared(span trace.Span, req *Request) {
 
 // failOutcome names how a failed attempt ended, in the order settle
 // classifies it.
-func failOutcome(ctx, actx context.Context, err error, finished, bad, unsuitable bool) string {
+func failOutcome(ctx, actx context.Context, err error, finished, bad, unsuitable, stalled bool) string {
 	switch {
 	case ctx.Err() == context.Canceled:
 		return outcomeCancelled
@@ -358,7 +358,7 @@ func failOutcome(ctx, actx context.Context, err error, finished, bad, unsuitable
 		return outcomeUnsuitable
 	case bad:
 		return outcomeMalformed
-	case !finished || errors.Is(actx.Err(), context.DeadlineExceeded) && err != nil:
+	case stalled || !finished || errors.Is(actx.Err(), context.DeadlineExceeded) && err != nil:
 		return outcomeTimeout
 	}
 	return outcomeError

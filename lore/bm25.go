@@ -274,9 +274,7 @@ func (ix *index) top(query string, k int, f Filter) []scored {
 		}
 		var score float64
 		for _, x := range contrib {
-			if x != 0 {
-				score += x
-			}
+			score += x
 		}
 		s := scored{d, score}
 		if len(h) < k {
@@ -406,8 +404,9 @@ func (f *Filter) Allows(c *Chunk) bool {
 // passFilter returns the predicate of the chunks (by index) that f
 // allows, or nil when f allows every chunk of ix (no sources, regions or
 // tags listed, and no chunk more secret than f.MaxSecrecy): a nil
-// predicate lets the vector graph walk skip a per-row check that reads
-// each visited row's chunk from memory.
+// predicate lets BM25's scoring and the vector graph walk skip a per-row
+// check (in the walk, one that reads each visited row's chunk from
+// memory).
 func (ix *index) passFilter(f Filter) func(uint32) bool {
 	if len(f.Sources) == 0 && len(f.Regions) == 0 && len(f.Tags) == 0 && f.MaxSecrecy >= ix.maxSecrecy {
 		return nil

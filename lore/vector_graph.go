@@ -176,7 +176,9 @@ func (l *Library) attachGraph(vi *vectorIndex, slot, fp string, hashes []string,
 // rather than build a new one: an update inserts only the new rows (as the
 // graph's own construction does) and repairs the links of the rows that
 // linked to removed ones, so editing a few documents of a 100k-chunk
-// library costs milliseconds instead of the minutes of a build. Past this
+// library costs a fraction of a second (0.28 s for 10 chunks, most of it
+// re-quantizing the rows for the int8 walk) instead of the minutes of a
+// build. Past this
 // share, a build: links repaired around many removals degrade the graph.
 const hnswUpdateShare = 0.1
 

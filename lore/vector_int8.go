@@ -35,12 +35,13 @@ type quantRows struct {
 }
 
 // graphRows8 returns the int8 copies of vi's rows for its graph walk, or
-// nil where the AVX2 kernel is missing (off amd64, or the purego tag): in
+// nil where the AVX2 kernel cannot run (off amd64, the purego tag, or a
+// dimension that is not a multiple of 32, which dotRows8 leaves to Go): in
 // plain Go the int8 inner product is slower than gonum's float32 kernel
 // (BenchmarkDotRows8: 11.9 µs against 0.73 µs with AVX2 for 32 rows), so
 // the walk stays on the float32 rows there.
 func graphRows8(vi *vectorIndex) *quantRows {
-	if !hasAVX2FMA {
+	if !hasAVX2FMA || vi.dim%32 != 0 {
 		return nil
 	}
 	return quantizeRows(vi.dim, vi.vecs)

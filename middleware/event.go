@@ -76,7 +76,7 @@ type Event struct {
 	// the floor (EventReply). Compare Latency.
 	Predicted time.Duration
 
-	// Latency is from Submit to ready (EventReply and EventError).
+	// Latency is from Submit to ready (EventReply, EventRefine and EventError).
 	Latency time.Duration
 	// Budget is the request's budget.
 	Budget time.Duration
@@ -107,8 +107,10 @@ type Event struct {
 	// the host's logs and metrics; the game must not carry them out.
 	Actions        []Action
 	DroppedActions []DroppedAction
-	// Refining is set on an EventReply when an EventRefine will follow
-	// (Talk.Refine and a better backend is at work).
+	// Refining is set on an EventReply when an EventRefine will follow:
+	// the talk asked for one (Talk.Refine) and a better backend is at
+	// work, or the deadline floor answered it (then the refinement is the
+	// worker's late reply, or says why there is none).
 	Refining bool
 	// OnTime is true when the game received the reply by the first Tick at
 	// or after its tick boundary: the deadline of DESIGN §1 was kept.

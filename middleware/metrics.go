@@ -5,7 +5,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/hearth-ai/hearth/inference"
 	"github.com/hearth-ai/hearth/npc"
 )
 
@@ -40,7 +39,7 @@ func newMetrics() *Metrics {
 			Buckets: []float64{0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 40, 45, 50, 75, 100, 250, 1000},
 		}, []string{"tier"}),
 		cost: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "hearth_runtime_cost_usd_total", Help: "What the answering backends charged for delivered replies, in US dollars.",
+			Name: "hearth_runtime_cost_usd_total", Help: "What the answering backends charged for delivered replies and refinements, in US dollars.",
 		}, []string{"tier"}),
 		npcCost: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hearth_cost_usd_total", Help: "What backends charged for delivered replies and refinements, in US dollars, by NPC and feature (dialogue, bark, refinement, quest).",
@@ -91,7 +90,7 @@ const (
 // template floor and the cache did no model work: their word counts are
 // not tokens.
 func (m *Metrics) spend(ev Event, feature string) {
-	if ev.Tier == inference.TierTemplate || ev.Tier == inference.TierCache || ev.Tier == "" {
+	if !ev.Tier.IsModel() {
 		return
 	}
 	if ev.CostUSD > 0 {

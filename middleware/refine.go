@@ -87,9 +87,6 @@ func (rt *Runtime) refined(r *request, reply npc.Reply, err error) {
 	rt.push(ev)
 }
 
-// defaultRefineBudget is Options.RefineBudget's default.
-const defaultRefineBudget = inference.DefaultRefineBudget
-
 // errQueuedPastDeadline is why a request answered by the floor before any
 // worker took it has no refinement.
 var errQueuedPastDeadline = errors.New("the request waited in the queue past its deadline")

@@ -133,7 +133,7 @@ func (o *Options) fill() error {
 		o.Logger = slog.Default()
 	}
 	if o.RefineBudget == 0 {
-		o.RefineBudget = defaultRefineBudget
+		o.RefineBudget = inference.DefaultRefineBudget
 	}
 	switch {
 	case o.TickRate < 0 || o.TickRate > 1000:
@@ -177,7 +177,9 @@ type Talk struct {
 	// remote large model) does not fit the budget it is started at once
 	// beside it; the EventReply then has Refining set and one
 	// EventRefine follows within RefineBudget, with the better reply or
-	// the reason there is none.
+	// the reason there is none. A reply the deadline floor gave is
+	// always Refining (its refinement is the worker's late reply, when
+	// better than the floor).
 	Refine bool
 	// RefineBudget bounds the refinement, from submission; 0 means
 	// Options.RefineBudget.
@@ -574,7 +576,7 @@ func (rt *Runtime) next() *request {
 
 func (rt *Runtime) run(r *request) {
 	defer rt.pending.Done() // the dequeue obligation
-	r.tr.dequeued()
+	r.tr.dequeued(&r.talk, r.questReq == nil && r.turn.Trigger == "")
 	if r.questReq != nil {
 		rt.runQuest(r)
 		return

@@ -64,7 +64,8 @@ type reqTrace struct {
 	ctx     context.Context // carries root, parents the worker's stages
 	root    trace.Span
 	queue   trace.Span
-	deliver trace.Span // set by deliver, ended by Tick
+	deliver trace.Span   // set by deliver, ended by Tick
+	tracer  trace.Tracer // the runtime's, for the deliver stage
 }
 
 // startTrace opens the root span name and its runtime.queue child for a
@@ -79,17 +80,15 @@ func (rt *Runtime) startTrace(name string, t *Talk, budget time.Duration) *reqTr
 	if !root.IsRecording() {
 		return nil
 	}
-	intent := inference.IntentBark
-	switch name {
-	case SpanTalk:
-		intent = npc.ClassifyIntent(t.Text) // the agent's classification
-	case SpanQuest:
-		intent = "quest"
-	}
 	root.SetAttributes(attrTenant.String(t.Tenant), attrNPC.String(t.NPCID), attrPlayer.String(t.PlayerID),
-		inference.AttrIntent.String(string(intent)), attrBudgetMS.Float64(float64(budget)/1e6),
-		attrPriority.String(t.Priority.String()))
-	tr := &reqTrace{ctx: ctx, root: root}
+		attrBudgetMS.Float64(float64(budget)/1e6), attrPriority.String(t.Priority.String()))
+	switch name { // a talk's intent is classified by the worker (dequeued), off the game's thread
+	case SpanBark:
+		root.SetAttributes(inference.AttrIntent.String(string(inference.IntentBark)))
+	case SpanQuest:
+		root.SetAttributes(inference.AttrIntent.String("quest"))
+	}
+	tr := &reqTrace{ctx: ctx, root: root, tracer: rt.tracer}
 	_, tr.queue = rt.tracer.Start(ctx, SpanQueue)
 	return tr
 }
@@ -120,9 +119,13 @@ func (tr *reqTrace) refused(err error) {
 }
 
 // dequeued ends the queue stage: a worker took the request.
-func (tr *reqTrace) dequeued() {
-	if tr != nil {
-		tr.queue.End()
+func (tr *reqTrace) dequeued(t *Talk, isTalk bool) {
+	if tr == nil {
+		return
+	}
+	tr.queue.End()
+	if isTalk {
+		tr.root.SetAttributes(inference.AttrIntent.String(string(npc.ClassifyIntent(t.Text)))) // the agent's classification
 	}
 }
 
@@ -141,7 +144,7 @@ func (tr *reqTrace) delivering(ev *Event) {
 	if ev.Kind == EventQuest {
 		tr.root.SetAttributes(attrNPC.String(ev.NPCID)) // the giver, known now
 	}
-	_, tr.deliver = tr.root.TracerProvider().Tracer(inference.TracerName).Start(tr.ctx, SpanDeliver)
+	_, tr.deliver = tr.tracer.Start(tr.ctx, SpanDeliver)
 	ev.tr = tr
 }
 

@@ -31,7 +31,7 @@ func TestUntracedSubmitAllocatesNothing(t *testing.T) {
 	if tr == nil {
 		t.Fatal("no trace with a provider")
 	}
-	tr.dequeued()
+	tr.dequeued(talk, true)
 	tr.failed(ErrClosed)
 	if n := len(exp.GetSpans()); n != 2 {
 		t.Fatalf("%d spans, want the root and its queue stage", n)

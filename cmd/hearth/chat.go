@@ -225,8 +225,8 @@ func (r remoteTalker) talk(ctx context.Context, npcID, text string, onDelta func
 		return answer{text: reply.Text, tier: reply.Tier, backend: reply.Backend, latencyMS: reply.LatencyMS,
 			onTime: reply.OnTime, floor: reply.Floor}, nil
 	}
-	// The refinement outlives this call: its context is the chat's.
-	reply, refined, err := r.c.TalkRefine(context.WithoutCancel(ctx), npcID, text, r.budgetMS, deltas)
+	// The refinement outlives this call under the same context: the chat's.
+	reply, refined, err := r.c.TalkRefine(ctx, npcID, text, r.budgetMS, deltas)
 	if err != nil {
 		return answer{}, err
 	}

@@ -87,7 +87,7 @@ func New(cfg Config) (*Backend, error) {
 func (b *Backend) Info() inference.Info {
 	return inference.Info{Name: b.cfg.Name, Tier: inference.TierRemote, Quality: b.cfg.Quality,
 		ExpectedTTFT: b.cfg.ExpectedTTFT, ExpectedTokensPerSecond: b.cfg.ExpectedTokensPerSecond,
-		MaxInFlight: b.cfg.MaxInFlight, Billed: b.cfg.Prices != (inference.Prices{}), Prices: b.cfg.Prices}
+		MaxInFlight: b.cfg.MaxInFlight, Prices: b.cfg.Prices}
 }
 
 // Generate implements inference.Model. The prompt's stable prefix

@@ -95,7 +95,7 @@ func New(cfg Config) (*Backend, error) {
 func (b *Backend) Info() inference.Info {
 	return inference.Info{Name: b.cfg.Name, Tier: b.cfg.Tier, Quality: b.cfg.Quality,
 		ExpectedTTFT: b.cfg.ExpectedTTFT, ExpectedTokensPerSecond: b.cfg.ExpectedTokensPerSecond,
-		Billed: b.cfg.Prices != (inference.Prices{}), Prices: b.cfg.Prices}
+		Prices: b.cfg.Prices}
 }
 
 // Generate implements inference.Model: it sends req.Prompt as one user

@@ -300,35 +300,10 @@ func (c *Client) TalkRefine(ctx context.Context, npcID, text string, budgetMS ui
 	failed := make(chan error, 1)
 	go func() {
 		defer close(refined)
-		var deltas int
-		err := c.roundTrip(ctx, req, func(f protocol.Frame) (bool, error) {
-			switch f.Type {
-			case protocol.TypeDialogueDelta:
-				var d protocol.DialogueDelta
-				if err := f.Decode(&d); err != nil {
-					return true, err
-				}
-				deltas++
-				if onDelta != nil {
-					onDelta(d)
-				}
-			case protocol.TypeDialogueDone:
-				r := Reply{Tick: f.Tick, Deltas: deltas}
-				if err := f.Decode(&r.DialogueDone); err != nil {
-					return true, err
-				}
-				replied <- r
-				return !r.Refining, nil
-			case protocol.TypeDialogueRefine:
-				var m protocol.DialogueRefine
-				if err := f.Decode(&m); err != nil {
-					return true, err
-				}
-				refined <- m
-				return true, nil
-			}
-			return false, nil
-		})
+		err := c.roundTrip(ctx, req, dialogueFrames(onDelta, func(r Reply) bool {
+			replied <- r
+			return !r.Refining
+		}, func(m protocol.DialogueRefine) { refined <- m }))
 		failed <- err
 	}()
 	select {
@@ -369,11 +344,22 @@ func (c *Client) dialogue(ctx context.Context, req interface {
 	if err := req.Validate(); err != nil {
 		return Reply{}, err
 	}
-	var (
-		reply  Reply
-		deltas int
-	)
-	err := c.roundTrip(ctx, req, func(f protocol.Frame) (bool, error) {
+	var reply Reply
+	err := c.roundTrip(ctx, req, dialogueFrames(onDelta, func(r Reply) bool { reply = r; return true }, nil))
+	if err != nil {
+		return Reply{}, err
+	}
+	return reply, nil
+}
+
+// dialogueFrames is the frame handler of a talk or bark: each
+// dialogue.delta goes to onDelta (when set); the dialogue.done, with the
+// deltas counted, to onDone, which says whether the call is over; a
+// dialogue.refine to onRefine (a call with refinement only), which ends
+// it.
+func dialogueFrames(onDelta func(protocol.DialogueDelta), onDone func(Reply) bool, onRefine func(protocol.DialogueRefine)) func(protocol.Frame) (bool, error) {
+	deltas := 0
+	return func(f protocol.Frame) (bool, error) {
 		switch f.Type {
 		case protocol.TypeDialogueDelta:
 			var d protocol.DialogueDelta
@@ -384,18 +370,25 @@ func (c *Client) dialogue(ctx context.Context, req interface {
 			if onDelta != nil {
 				onDelta(d)
 			}
-			return false, nil
 		case protocol.TypeDialogueDone:
-			reply.Tick = f.Tick
-			reply.Deltas = deltas
-			return true, f.Decode(&reply.DialogueDone)
+			r := Reply{Tick: f.Tick, Deltas: deltas}
+			if err := f.Decode(&r.DialogueDone); err != nil {
+				return true, err
+			}
+			return onDone(r), nil
+		case protocol.TypeDialogueRefine:
+			if onRefine == nil {
+				return false, nil
+			}
+			var m protocol.DialogueRefine
+			if err := f.Decode(&m); err != nil {
+				return true, err
+			}
+			onRefine(m)
+			return true, nil
 		}
 		return false, nil
-	})
-	if err != nil {
-		return Reply{}, err
 	}
-	return reply, nil
 }
 
 // RequestQuest asks the server for a quest for this client's player and

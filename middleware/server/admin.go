@@ -172,6 +172,22 @@ func (s *Server) adminConnections(_ *http.Request, p Principal) adminResult {
 	return adminResult{status: http.StatusOK, body: l, result: fmt.Sprintf("ok: %d connections", l.Count)}
 }
 
+// adminTenant is the tenant an admin request names with ?tenant= (its
+// own when none), or the 403 for an admin of another tenant; verb says
+// what it may not do ("act on", "read").
+func adminTenant(r *http.Request, p Principal, verb string) (string, *adminResult) {
+	t := r.URL.Query().Get("tenant")
+	if t == "" {
+		return p.Tenant, nil
+	}
+	if p.Tenant != AllTenants && t != p.Tenant {
+		return "", &adminResult{status: http.StatusForbidden,
+			body:   protocol.ErrorPayload{Code: protocol.CodeForbidden, Message: "an admin of tenant " + p.Tenant + " cannot " + verb + " tenant " + t},
+			result: "denied: tenant " + t}
+	}
+	return t, nil
+}
+
 func (s *Server) adminKick(r *http.Request, p Principal) adminResult {
 	player := r.URL.Query().Get("player")
 	if player == "" || len(player) > protocol.MaxIDBytes {
@@ -179,14 +195,10 @@ func (s *Server) adminKick(r *http.Request, p Principal) adminResult {
 			body:   protocol.ErrorPayload{Code: protocol.CodeBadRequest, Message: "player: required, 1..64 bytes"},
 			result: "failed: no valid player"}
 	}
-	tenant := p.Tenant
-	if t := r.URL.Query().Get("tenant"); t != "" {
-		if p.Tenant != AllTenants && t != p.Tenant {
-			return adminResult{status: http.StatusForbidden, target: player,
-				body:   protocol.ErrorPayload{Code: protocol.CodeForbidden, Message: "an admin of tenant " + p.Tenant + " cannot act on tenant " + t},
-				result: "denied: tenant " + t}
-		}
-		tenant = t
+	tenant, denied := adminTenant(r, p, "act on")
+	if denied != nil {
+		denied.target = player
+		return *denied
 	}
 	n := s.Kick(tenant, player)
 	return adminResult{status: http.StatusOK, target: player,

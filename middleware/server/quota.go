@@ -6,7 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hearth-ai/hearth/inference"
 	"github.com/hearth-ai/hearth/middleware"
 )
 
@@ -78,7 +77,7 @@ func (b *quotaBook) roll(now time.Time) {
 // admit returns "" when the player under key may make a request at now,
 // else why not (the refusal's message).
 func (b *quotaBook) admit(key string, now time.Time) string {
-	if b == nil || !b.quota.any() {
+	if !b.quota.any() {
 		return ""
 	}
 	b.mu.Lock()
@@ -104,9 +103,6 @@ func (b *quotaBook) admit(key string, now time.Time) string {
 // charge adds a delivered reply's usage to the player under key. It runs
 // on the tick goroutine: a map update under a mutex.
 func (b *quotaBook) charge(key string, ev *middleware.Event, now time.Time) {
-	if b == nil {
-		return
-	}
 	tokens := int64(modelTokens(ev, ev.PromptTokens)) + int64(modelTokens(ev, ev.Tokens))
 	if tokens == 0 && ev.CostUSD == 0 {
 		return
@@ -127,8 +123,7 @@ func (b *quotaBook) charge(key string, ev *middleware.Event, now time.Time) {
 // reply, and 0 for the template floor (which counts words) and the cache
 // (which did no work): what the daily quota and dialogue.done count.
 func modelTokens(ev *middleware.Event, n int) uint32 {
-	switch ev.Tier {
-	case inference.TierTemplate, inference.TierCache, "":
+	if !ev.Tier.IsModel() {
 		return 0
 	}
 	return uint32(min(max(n, 0), math.MaxUint32))

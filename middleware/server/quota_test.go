@@ -15,23 +15,34 @@ import (
 	"github.com/hearth-ai/hearth/sim/world"
 )
 
+// pricedSim is a real OpenAI-compatible model on loopback (llmsim with
+// profile, closed with the test) behind Hearth's OpenAI backend configured
+// by cfg (its BaseURL is set here): replies with usage and, with prices,
+// a cost.
+func pricedSim(t *testing.T, profile llmsim.Profile, cfg openai.Config) inference.Model {
+	t.Helper()
+	sim, err := llmsim.Start(profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	cfg.BaseURL = sim.BaseURL()
+	b, err := openai.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // TestDailyQuotaOverWebSocket: a server whose model is a real
 // OpenAI-compatible server on loopback (llmsim, through the official SDK)
 // caps each player's tokens per day. A player talks until refused with
 // quota_exceeded; the refusal comes once the tokens its replies reported
 // reach the cap, never before, and another player is unaffected.
 func TestDailyQuotaOverWebSocket(t *testing.T) {
-	sim, err := llmsim.Start(llmsim.Profile{TTFTMedian: 2 * time.Millisecond, TokensPerSecond: 5000, ReplyTokens: 20, Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
-	backend, err := openai.New(openai.Config{BaseURL: sim.BaseURL(), Model: "llmsim", Quality: 10,
-		ExpectedTTFT: 5 * time.Millisecond, ExpectedTokensPerSecond: 5000,
-		Prices: inference.Prices{InputPerMTok: 1, OutputPerMTok: 2}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	backend := pricedSim(t, llmsim.Profile{TTFTMedian: 2 * time.Millisecond, TokensPerSecond: 5000, ReplyTokens: 20, Seed: 1},
+		openai.Config{Model: "llmsim", Quality: 10, ExpectedTTFT: 5 * time.Millisecond, ExpectedTokensPerSecond: 5000,
+			Prices: inference.Prices{InputPerMTok: 1, OutputPerMTok: 2}})
 	const capTokens = 2500 // about four replies: each prompt is about 600 tokens
 	ts := launchStack(t, middleware.StackConfig{DataDir: t.TempDir(), World: world.FS(), NoCache: true,
 		Backends: []inference.Model{backend}, Runtime: middleware.Options{Budget: 5 * time.Second}},

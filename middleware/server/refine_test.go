@@ -21,17 +21,9 @@ import (
 // refining, and then a dialogue.refine with the remote's words, tokens and
 // cost; a talk without refine gets no dialogue.refine.
 func TestRefinementOverWebSocket(t *testing.T) {
-	sim, err := llmsim.Start(llmsim.Profile{TTFTMedian: 200 * time.Millisecond, TTFTSigma: 0.1, TokensPerSecond: 2000, ReplyTokens: 12, Seed: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
-	remote, err := openai.New(openai.Config{Name: "remote", BaseURL: sim.BaseURL(), Model: "large", Quality: 100,
-		ExpectedTTFT: 200 * time.Millisecond, ExpectedTokensPerSecond: 2000,
-		Prices: inference.Prices{InputPerMTok: 2.5, OutputPerMTok: 10}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	remote := pricedSim(t, llmsim.Profile{TTFTMedian: 200 * time.Millisecond, TTFTSigma: 0.1, TokensPerSecond: 2000, ReplyTokens: 12, Seed: 3},
+		openai.Config{Name: "remote", Model: "large", Quality: 100, ExpectedTTFT: 200 * time.Millisecond, ExpectedTokensPerSecond: 2000,
+			Prices: inference.Prices{InputPerMTok: 2.5, OutputPerMTok: 10}})
 	ts := launchStack(t, middleware.StackConfig{DataDir: t.TempDir(), World: world.FS(), Backends: []inference.Model{remote},
 		Runtime: middleware.Options{Budget: 50 * time.Millisecond}}, server.Options{}, false)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -298,9 +298,7 @@ func (s *Server) deliverTick(tick uint64, events []middleware.Event) {
 			}
 			rt.c.releaseInFlight()
 			s.metrics.observe(ev)
-			if s.quota != nil {
-				s.quota.charge(playerKey(rt.c.principal.Tenant, rt.c.playerID), ev, time.Now())
-			}
+			s.quota.charge(playerKey(rt.c.principal.Tenant, rt.c.playerID), ev, time.Now())
 			rt.c.send(protocol.Header{ID: rt.id, Tick: tick}, protocol.DialogueDone{
 				Ticket: uint64(ev.Ticket), NPCID: ev.NPCID, Text: ev.Text, Tier: string(ev.Tier),
 				Backend: ev.Backend, LatencyMS: float64(ev.Latency) / 1e6,
@@ -312,9 +310,7 @@ func (s *Server) deliverTick(tick uint64, events []middleware.Event) {
 			})
 		case middleware.EventRefine:
 			s.routes.Delete(ev.Tag)
-			if s.quota != nil {
-				s.quota.charge(playerKey(rt.c.principal.Tenant, rt.c.playerID), ev, time.Now())
-			}
+			s.quota.charge(playerKey(rt.c.principal.Tenant, rt.c.playerID), ev, time.Now())
 			m := protocol.DialogueRefine{Ticket: uint64(ev.Ticket), NPCID: ev.NPCID, Text: ev.Text, Tier: string(ev.Tier),
 				Backend: ev.Backend, LatencyMS: float64(ev.Latency) / 1e6, Prompt: ev.Prompt, CostUSD: ev.CostUSD,
 				PromptTokens: modelTokens(ev, ev.PromptTokens), Tokens: modelTokens(ev, ev.Tokens)}

@@ -80,14 +80,9 @@ func (b *quotaBook) usage(tenant, player string, n int, now time.Time) UsageList
 
 func (s *Server) adminUsage(r *http.Request, p Principal) adminResult {
 	q := r.URL.Query()
-	tenant := p.Tenant
-	if t := q.Get("tenant"); t != "" {
-		if p.Tenant != AllTenants && t != p.Tenant {
-			return adminResult{status: http.StatusForbidden,
-				body:   protocol.ErrorPayload{Code: protocol.CodeForbidden, Message: "an admin of tenant " + p.Tenant + " cannot read tenant " + t},
-				result: "denied: tenant " + t}
-		}
-		tenant = t
+	tenant, denied := adminTenant(r, p, "read")
+	if denied != nil {
+		return *denied
 	}
 	n := 100
 	if v := q.Get("top"); v != "" {

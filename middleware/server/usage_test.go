@@ -25,17 +25,9 @@ import (
 // neither, and /metrics has the per-NPC, per-feature totals and the day's
 // top spenders by name.
 func TestCostTotalsPerPlayerNPCAndFeature(t *testing.T) {
-	sim, err := llmsim.Start(llmsim.Profile{TTFTMedian: 2 * time.Millisecond, TokensPerSecond: 5000, ReplyTokens: 20, Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
-	backend, err := openai.New(openai.Config{BaseURL: sim.BaseURL(), Model: "llmsim", Quality: 10,
-		ExpectedTTFT: 5 * time.Millisecond, ExpectedTokensPerSecond: 5000,
-		Prices: inference.Prices{InputPerMTok: 1, OutputPerMTok: 2}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	backend := pricedSim(t, llmsim.Profile{TTFTMedian: 2 * time.Millisecond, TokensPerSecond: 5000, ReplyTokens: 20, Seed: 1},
+		openai.Config{Model: "llmsim", Quality: 10, ExpectedTTFT: 5 * time.Millisecond, ExpectedTokensPerSecond: 5000,
+			Prices: inference.Prices{InputPerMTok: 1, OutputPerMTok: 2}})
 	keyGame, recGame := mint(t, "game", server.RoleClient, "acme")
 	keyAdmin, recAdmin := mint(t, "ops", server.RoleAdmin, "acme")
 	keyRival, recRival := mint(t, "rival-ops", server.RoleAdmin, "rival")
