@@ -148,6 +148,14 @@ func NewResponseCache(opts CacheOptions) (*ResponseCache, error) {
 	o := &otter.Options[string, Cached]{
 		MaximumWeight: opts.MaxBytes,
 		Weigher:       cacheWeight,
+		// Maintenance (draining the write buffer, eviction) runs on the
+		// writing goroutine. otter's default starts a goroutine per drain,
+		// nearly one per Set: on a 2-core host that wakes the other core's
+		// thread for every cached reply and was the largest part of the
+		// Router's p99 overhead with a cache (BenchmarkRouterOverhead,
+		// docs/benchmarks.md). The drain is amortised and bounded by
+		// otter; its cost stays on the request that caused it.
+		Executor: func(fn func()) { fn() },
 		// An entry lives until its expires instant: TTL after it was
 		// written, here or (loaded from the store) before a restart.
 		ExpiryCalculator: otter.ExpiryWritingFunc(func(e otter.Entry[string, Cached]) time.Duration {

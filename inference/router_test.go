@@ -529,3 +529,47 @@ func BenchmarkRouterFastBackend(b *testing.B) {
 		}
 	}
 }
+
+// TestStallWatchdog: a stream is abandoned when it goes silent for
+// StallTimeout after it began, and the next backend answers; a slow but
+// steady stream whose whole reply takes several StallTimeouts is not,
+// because every token pushes the watchdog back.
+func TestStallWatchdog(t *testing.T) {
+	const stall = 60 * time.Millisecond
+	newStallRouter := func(backends ...inference.Model) *inference.Router {
+		r, err := inference.NewRouter(template.New(), backends, inference.RouterOptions{StallTimeout: stall, NoHedging: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+
+	steady := model("steady", 100, time.Millisecond, "one", "word", "at", "a", "time", "and", "still", "on", "time.")
+	steady.perWord = stall / 3 // 9 words: 180 ms, three StallTimeouts
+	r := newStallRouter(steady)
+	res, rec := generate(t, r, 2*time.Second)
+	if text, _ := rec.text(); res.Backend != "steady" || text != "one word at a time and still on time." {
+		t.Fatalf("steady stream: answered by %q (%s), streamed %q; want the whole stream", res.Backend, res.Reason, text)
+	}
+	if st := r.Stats(); st[0].Stalls != 0 {
+		t.Fatalf("steady stream counted %d stalls", st[0].Stalls)
+	}
+
+	silent := model("silent", 100, time.Millisecond, "I", "was", "saying")
+	silent.perWord = 10 * time.Second // one word, then nothing
+	next := model("next", 50, time.Millisecond, "Quick.")
+	r = newStallRouter(silent, next)
+	start := time.Now()
+	res, rec = generate(t, r, 5*time.Second)
+	took := time.Since(start)
+	text, resets := rec.text()
+	if res.Backend != "next" || text != "Quick." || resets != 1 {
+		t.Fatalf("stalled stream: answered by %q, streamed %q with %d resets; want next's answer after one reset", res.Backend, text, resets)
+	}
+	if took >= 5*time.Second-time.Second {
+		t.Fatalf("stalled stream fell back after %v: want about the stall timeout, well before the 5 s deadline", took)
+	}
+	if st := r.Stats(); st[0].Stalls != 1 || st[0].Timeouts != 1 {
+		t.Fatalf("silent backend: %d stalls, %d timeouts; want 1 and 1", st[0].Stalls, st[0].Timeouts)
+	}
+}
