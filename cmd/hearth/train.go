@@ -60,6 +60,7 @@ func cmdTrain(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	threads := fs.Int("threads", 0, "cores to use (0: all)")
 	evalEvery := fs.Int("eval-every", 50, "validation loss every this many steps (0: only at the end)")
 	ckEvery := fs.Int("checkpoint-every", 100, "checkpoint every this many steps (0: only at the end and on interrupt)")
+	snapshots := fs.Bool("snapshots", false, "with -checkpoint, also write the model as GGUF at every checkpoint (DIR/step-N.gguf), to evaluate a long run while it trains")
 	stopAt := fs.Int("stop-at", 0, "stop after this step with a checkpoint, to continue later with -resume (0: run to the end)")
 	initFrom := fs.String("init", "", "start from this GGUF model's weights and tokenizer (a second stage or fine-tuning) instead of random weights; the shape flags and -vocab are then ignored")
 	progress := fs.String("progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), on or off (plain lines)")
@@ -103,6 +104,8 @@ func cmdTrain(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		return errors.New("need -corpus and -out")
 	case *resume && *ckDir == "":
 		return errors.New("-resume needs -checkpoint DIR")
+	case *snapshots && *ckDir == "":
+		return errors.New("-snapshots needs -checkpoint DIR")
 	case *resume && *initFrom != "":
 		return errors.New("give -resume or -init, not both")
 	case set["steps"] && set["epochs"]:
@@ -273,6 +276,13 @@ func cmdTrain(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 			}
 			fmt.Fprintf(stderr, "step %d/%d loss %.4f val %s lr %.3g grad-norm %.3g %.0f tokens/s %v\n",
 				p.Step, p.Steps, p.Loss, v, p.LR, p.GradNorm, p.TokensPerS, p.Elapsed.Round(time.Second))
+		}
+		if *snapshots && p.Checkpoint && p.Step < p.Steps {
+			// Between steps, on the training goroutine: the weights are still.
+			snap := filepath.Join(*ckDir, fmt.Sprintf("step-%d.gguf", p.Step))
+			if err := llama.WriteFile(snap, tr.Weights(), tr.Tokenizer(), gtype, *name); err != nil {
+				fmt.Fprintf(stderr, "snapshot %s: %v\n", snap, err)
+			}
 		}
 		if *stopAt > 0 && p.Step >= *stopAt && p.Step < p.Steps {
 			cancel(errStopped)

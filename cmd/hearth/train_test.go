@@ -115,9 +115,13 @@ func TestTrainCommand(t *testing.T) {
 	// Stop at step 12, then resume to 30.
 	ck := filepath.Join(dir, "ck")
 	b := filepath.Join(dir, "b.gguf")
-	out, _ = runTrain(t, append(common, "-out", b, "-checkpoint", ck, "-stop-at", "12")...)
+	out, _ = runTrain(t, append(common, "-out", b, "-checkpoint", ck, "-stop-at", "12", "-checkpoint-every", "10", "-snapshots")...)
 	if !strings.Contains(out, "stopped at step 12") {
 		t.Fatalf("no stop message:\n%s", out)
+	}
+	// -snapshots wrote the model at the step-10 checkpoint, loadable.
+	if sw, _, err := llama.LoadFile(filepath.Join(ck, "step-10.gguf")); err != nil || sw.Config.Dim != 16 {
+		t.Fatalf("snapshot at step 10: %v", err)
 	}
 	if _, err := os.Stat(b); err == nil {
 		t.Fatal("a stopped run wrote the GGUF")
@@ -145,6 +149,7 @@ func TestTrainCommandErrors(t *testing.T) {
 		{[]string{"-corpus", empty, "-out", filepath.Join(dir, "x.gguf")}, "no usable record"},
 		{[]string{"-corpus", empty, "-out", "x", "-type", "q4"}, "-type"},
 		{[]string{"-corpus", empty, "-out", "x", "-resume"}, "-resume needs -checkpoint"},
+		{[]string{"-corpus", empty, "-out", "x", "-snapshots"}, "-snapshots needs -checkpoint"},
 		{[]string{"-corpus", empty, "-out", "x", "-steps", "3", "-epochs", "2"}, "not both"},
 	}
 	for _, c := range cases {

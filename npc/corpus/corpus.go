@@ -138,6 +138,15 @@ type Options struct {
 	// counterfactual copy, whose answer is found only in its prompt
 	// (perturb.go). Default 0: none.
 	Counterfactual float64
+	// CounterfactualWords is the most content words of a fact a
+	// counterfactual copy replaces (each copy replaces one to this many,
+	// uniformly). More makes the copied sentence less like any sentence
+	// seen in training, so that only copying answers it. Default 3.
+	CounterfactualWords int
+	// Splice is the share (0..1) of lore_qa items that also get a spliced
+	// copy, whose answer is the head of the fact joined to the tail of
+	// another sentence (perturb.go). Default 0: none.
+	Splice float64
 }
 
 func (o Options) withDefaults() Options {
@@ -154,6 +163,7 @@ func (o Options) withDefaults() Options {
 	def(&o.Barks, 60)
 	def(&o.QuestOffers, 200)
 	def(&o.MaxTokens, ContextTokens)
+	def(&o.CounterfactualWords, 3)
 	return o
 }
 
@@ -163,13 +173,16 @@ func (o Options) check() error {
 		n    int
 	}{{"PerSentence", o.PerSentence}, {"OutOfScope", o.OutOfScope}, {"Unknown", o.Unknown},
 		{"Greetings", o.Greetings}, {"Farewells", o.Farewells}, {"Barks", o.Barks},
-		{"QuestOffers", o.QuestOffers}, {"MaxTokens", o.MaxTokens}} {
+		{"QuestOffers", o.QuestOffers}, {"MaxTokens", o.MaxTokens}, {"CounterfactualWords", o.CounterfactualWords}} {
 		if v.n < 0 {
 			return fmt.Errorf("corpus: Options.%s %d: must not be negative", v.name, v.n)
 		}
 	}
 	if !(o.Counterfactual >= 0 && o.Counterfactual <= 1) {
 		return fmt.Errorf("corpus: Options.Counterfactual %g: want a share in [0, 1]", o.Counterfactual)
+	}
+	if !(o.Splice >= 0 && o.Splice <= 1) {
+		return fmt.Errorf("corpus: Options.Splice %g: want a share in [0, 1]", o.Splice)
 	}
 	if o.PerSentence > len(trainTemplates) {
 		return fmt.Errorf("corpus: Options.PerSentence %d: at most %d question templates exist", o.PerSentence, len(trainTemplates))
@@ -196,9 +209,14 @@ func Generate(ctx context.Context, w World, opts Options, emit func(Item) error)
 	var (
 		pools *wordPools
 		cfRNG = rand.New(rand.NewPCG(opts.Seed, 0x636f756e746572)) // "counter"
+		spl   *splicer
+		spRNG = rand.New(rand.NewPCG(opts.Seed, 0x73706c696365)) // "splice"
 	)
 	if opts.Counterfactual > 0 {
 		pools = buildPools(g.sents)
+	}
+	if opts.Splice > 0 {
+		spl = newSplicer(g.sents)
 	}
 	put := func(it Item) error {
 		if ApproxTokens(it.Prompt)+ApproxTokens(it.Response) > opts.MaxTokens {
@@ -210,10 +228,19 @@ func Generate(ctx context.Context, w World, opts Options, emit func(Item) error)
 			return err
 		}
 		if pools != nil && it.Kind == KindLoreQA && cfRNG.Float64() < opts.Counterfactual {
-			if cf, ok := pools.counterfactual(it, cfRNG); ok && ApproxTokens(cf.Prompt)+ApproxTokens(cf.Response) <= opts.MaxTokens {
+			if cf, ok := pools.counterfactual(it, cfRNG, opts.CounterfactualWords); ok && ApproxTokens(cf.Prompt)+ApproxTokens(cf.Response) <= opts.MaxTokens {
 				st.add(cf)
 				st.Counterfactual++
-				return emit(cf)
+				if err := emit(cf); err != nil {
+					return err
+				}
+			}
+		}
+		if spl != nil && it.Kind == KindLoreQA && spRNG.Float64() < opts.Splice {
+			if sp, ok := spl.splice(it, spRNG); ok && ApproxTokens(sp.Prompt)+ApproxTokens(sp.Response) <= opts.MaxTokens {
+				st.add(sp)
+				st.Spliced++
+				return emit(sp)
 			}
 		}
 		return nil

@@ -266,3 +266,57 @@ func TestCommittedEvalMatchesGenerator(t *testing.T) {
 		t.Errorf("eval holds %d lore_qa and %d quest_offer items; want >= 150 and >= 25", n[corpus.KindLoreQA], n[corpus.KindQuestOffer])
 	}
 }
+
+// TestPerturbedCopies: counterfactual and spliced copies of lore answers
+// put a fact no world sentence holds in both the prompt's lore and the
+// answer, never after the stable prefix's end, never from a held-out
+// sentence; and the same options give the same bytes.
+func TestPerturbedCopies(t *testing.T) {
+	w := demo(t)
+	o := small
+	o.Counterfactual, o.CounterfactualWords, o.Splice = 1, 8, 1
+	items, st, b1 := generate(t, w, o)
+	if _, _, b2 := generate(t, w, o); !bytes.Equal(b1, b2) {
+		t.Fatal("two perturbed corpora with the same seed differ")
+	}
+	if st.Counterfactual == 0 || st.Spliced == 0 {
+		t.Fatalf("%d counterfactual and %d spliced copies; want some of each", st.Counterfactual, st.Spliced)
+	}
+	plain, _, _ := generate(t, w, small)
+	real := map[string]bool{}
+	for _, it := range plain {
+		real[it.Fact] = true
+	}
+	var heldOut []string
+	for _, e := range loadEval(t) {
+		if e.Kind == corpus.KindLoreQA {
+			heldOut = append(heldOut, " "+corpus.Normalize(e.Fact)+" ")
+		}
+	}
+	novel := 0
+	for i, it := range items {
+		if it.Kind != corpus.KindLoreQA {
+			continue
+		}
+		if !strings.Contains(it.Prompt[it.PrefixBytes:], it.Fact) || !strings.Contains(it.Response, it.Fact) {
+			t.Fatalf("item %d: fact %q not both in the prompt's lore and the response", i, it.Fact)
+		}
+		if !real[it.Fact] {
+			novel++
+		}
+		resp := " " + corpus.Normalize(it.Response) + " "
+		for _, h := range heldOut {
+			if strings.Contains(resp, h) {
+				t.Fatalf("item %d: response copies held-out sentence %q", i, h)
+			}
+		}
+	}
+	if novel < st.Spliced {
+		t.Fatalf("%d lore answers hold a fact no world sentence holds; want at least the %d spliced", novel, st.Spliced)
+	}
+	bad := o
+	bad.Splice = 1.5
+	if _, err := corpus.Generate(context.Background(), w, bad, func(corpus.Item) error { return nil }); err == nil {
+		t.Fatal("Splice 1.5 accepted")
+	}
+}

@@ -75,10 +75,10 @@ func wordKind(w string, first bool) byte {
 	return 0
 }
 
-// counterfactual returns a copy of a lore_qa item with one to three
+// counterfactual returns a copy of a lore_qa item with one to maxWords
 // content words of its fact replaced everywhere after the stable prefix
 // and in the response; ok is false when the fact has no replaceable word.
-func (p *wordPools) counterfactual(it Item, rng *rand.Rand) (Item, bool) {
+func (p *wordPools) counterfactual(it Item, rng *rand.Rand, maxWords int) (Item, bool) {
 	var cands []string
 	seen := map[string]bool{}
 	for i, w := range wordRE.FindAllString(it.Fact, -1) {
@@ -91,7 +91,7 @@ func (p *wordPools) counterfactual(it Item, rng *rand.Rand) (Item, bool) {
 		return it, false
 	}
 	rng.Shuffle(len(cands), func(i, j int) { cands[i], cands[j] = cands[j], cands[i] })
-	n := 1 + rng.IntN(min(3, len(cands)))
+	n := 1 + rng.IntN(min(maxWords, len(cands)))
 	head, tail := it.Prompt[:it.PrefixBytes], it.Prompt[it.PrefixBytes:]
 	for _, w := range cands[:n] {
 		var pool []string
@@ -119,5 +119,57 @@ func (p *wordPools) counterfactual(it Item, rng *rand.Rand) (Item, bool) {
 		return it, false
 	}
 	it.Prompt = head + tail
+	return it, true
+}
+
+// Spliced lore items go further than counterfactual ones: the answer is a
+// sentence no world holds, the head of the asked fact (up to a word between
+// a third and two thirds of it) joined to the tail of another trainable
+// sentence, replaced in the prompt's lore and the answer alike. A model that
+// recites from memory gets the head right and the tail wrong, so the loss
+// falls only where it copies from the prompt: the failure the eval showed
+// (the reply begins as the asked line and ends as a memorised one, or is a
+// memorised line altogether). Held-out sentences are never donors.
+
+// splicer makes spliced copies from the trainable sentences of a world.
+type splicer struct {
+	donors [][]string // words of every trainable sentence of 6+ words, in the world's order
+}
+
+func newSplicer(sents []*sentence) *splicer {
+	s := &splicer{}
+	for _, sn := range sents {
+		if sn.noTrain {
+			continue
+		}
+		if w := strings.Fields(sn.text); len(w) >= 6 {
+			s.donors = append(s.donors, w)
+		}
+	}
+	return s
+}
+
+// splice returns a spliced copy of a lore_qa item; ok is false when its
+// fact is too short to cut, or is not in both its prompt's lore and its
+// response.
+func (s *splicer) splice(it Item, rng *rand.Rand) (Item, bool) {
+	words := strings.Fields(it.Fact)
+	if len(words) < 6 || len(s.donors) == 0 {
+		return it, false
+	}
+	head, tail := it.Prompt[:it.PrefixBytes], it.Prompt[it.PrefixBytes:]
+	if !strings.Contains(tail, it.Fact) || !strings.Contains(it.Response, it.Fact) {
+		return it, false
+	}
+	donor := s.donors[rng.IntN(len(s.donors))]
+	cut := len(words)/3 + rng.IntN(len(words)/3+1)
+	from := len(donor)/3 + rng.IntN(len(donor)/3+1)
+	spliced := strings.Join(words[:cut], " ") + " " + strings.Join(donor[from:], " ")
+	if spliced == it.Fact || strings.Contains(tail, spliced) {
+		return it, false
+	}
+	it.Prompt = head + strings.ReplaceAll(tail, it.Fact, spliced)
+	it.Response = strings.ReplaceAll(it.Response, it.Fact, spliced)
+	it.Fact = spliced
 	return it, true
 }

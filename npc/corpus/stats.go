@@ -24,6 +24,8 @@ type Stats struct {
 	// Counterfactual counts the counterfactual lore_qa copies among Items
 	// (Options.Counterfactual).
 	Counterfactual int
+	// Spliced counts the spliced lore_qa copies among Items (Options.Splice).
+	Spliced int
 
 	pb, pw []int
 }
@@ -84,6 +86,9 @@ func (s Stats) Write(w io.Writer) error {
 	pr("%-12s %8d\n", "total", s.Items)
 	if s.Counterfactual > 0 {
 		pr("of which counterfactual lore_qa copies: %d\n", s.Counterfactual)
+	}
+	if s.Spliced > 0 {
+		pr("of which spliced lore_qa copies: %d\n", s.Spliced)
 	}
 	pr("bytes: %d (%.1f MiB)\n", s.Bytes, float64(s.Bytes)/(1<<20))
 	pr("prompt bytes: p50 %d, p99 %d, max %d\n", s.PromptBytes.P50, s.PromptBytes.P99, s.PromptBytes.Max)
