@@ -360,8 +360,8 @@ func (rc *ResponseCache) Close() {
 }
 
 // ExactKey is the exact-cache key of a request whose answer does not
-// depend on who asks: a hex FNV-1a 128 hash over the prompt template's
-// content hash, the NPC, the intent, the player's line normalised (case,
+// depend on who asks: a hex FNV-1a 128 hash over the prompt templates'
+// content hashes (the full prompt's and the small one's), the NPC, the intent, the player's line normalised (case,
 // spacing and trailing punctuation do not matter), the name the NPC knows
 // the player by, whether they have met, and every retrieved fact (source,
 // path, heading and text, so re-ingested lore misses), the NPC's feelings
@@ -384,6 +384,10 @@ func ExactKey(req *Request) string {
 	}
 	field(req.PromptName)
 	field(req.PromptHash)
+	if req.SmallPromptHash != "" {
+		field("\x00small") // NUL-led like the tenant's: cannot collide with a persona id
+		field(req.SmallPromptHash)
+	}
 	field(req.Persona.ID)
 	field(string(req.Intent))
 	field(NormalizeLine(req.UserText))

@@ -192,6 +192,7 @@ func TestExactKey(t *testing.T) {
 		"fact":      func(r *inference.Request) { r.Facts[0].Text = "Tam keeps the inn." },
 		"heading":   func(r *inference.Request) { r.Facts[0].Heading = []string{"Inns"} },
 		"prompt":    func(r *inference.Request) { r.PromptHash = "abc" },
+		"small":     func(r *inference.Request) { r.SmallPromptHash = "abc" },
 	} {
 		c := lore("Mara Kettle keeps the inn.")
 		change(c)

@@ -138,6 +138,11 @@ type Request struct {
 	SmallPrefixBytes int
 	PromptName       string // template name@version that produced Prompt
 	PromptHash       string // hex content hash of the template
+	// SmallPromptHash is the hex content hash of the template that
+	// produced SmallPrompt ("" without one): part of the cache keys, so a
+	// reload that changes only the small template is not answered from
+	// replies the old one led to.
+	SmallPromptHash string
 	MaxTokens        int    // reply length cap in tokens; 0 means the backend default
 	Temperature      float64
 	Seed             uint64   // same seed, same output on deterministic backends

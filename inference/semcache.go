@@ -187,6 +187,7 @@ func SemanticScope(req *Request) string {
 	field(req.Tenant)
 	field(req.PromptName)
 	field(req.PromptHash)
+	field(req.SmallPromptHash)
 	field(req.Persona.ID)
 	field(string(req.Intent))
 	field(req.PlayerName)

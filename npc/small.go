@@ -181,10 +181,10 @@ func (a *Agent) renderSmall(req *inference.Request, name, query string, data pro
 	if len(data.Memories) > smallMemories {
 		data.Memories = data.Memories[:smallMemories]
 	}
-	text, _, err := a.deps.Prompts.RenderFor(name, req.PlayerID, data)
+	text, ref, err := a.deps.Prompts.RenderFor(name, req.PlayerID, data)
 	if err != nil {
 		return err
 	}
-	req.SmallPrompt, req.SmallPrefixBytes = text, stablePrefix(text)
+	req.SmallPrompt, req.SmallPrefixBytes, req.SmallPromptHash = text, stablePrefix(text), ref.Hash
 	return nil
 }

@@ -29,6 +29,9 @@ func TestSmallPromptIsShortGroundedAndSecretFree(t *testing.T) {
 		if sp == "" || !strings.HasSuffix(sp, d.Name+":\n") || !strings.Contains(sp, "says: What do you know about the mill?") {
 			t.Fatalf("%s: small prompt does not end with the line and the speaker:\n%s", d.ID, sp)
 		}
+		if req.SmallPromptHash == "" || req.SmallPromptHash == req.PromptHash {
+			t.Fatalf("%s: small prompt hash %q (full %q): want the small template's own", d.ID, req.SmallPromptHash, req.PromptHash)
+		}
 		if req.SmallPrefixBytes <= 0 || strings.Contains(sp[:req.SmallPrefixBytes], "mill?") {
 			t.Fatalf("%s: small prefix %d is not the stable persona part", d.ID, req.SmallPrefixBytes)
 		}
