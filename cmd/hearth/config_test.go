@@ -75,7 +75,8 @@ func TestServeConfigCheck(t *testing.T) {
 	// Each setting: its value and where it came from.
 	for _, want := range [][]string{{"runtime.budget", "2s", "(flag", "-budget)"}, {"runtime.tick_hz", "20", "(file)"},
 		{"security.player_daily_tokens", "200000", "(file)"}, {"security.auth_keys", `""`, "(default)"},
-		{"router.stall_timeout", "500ms", "(default)"}, {"router.fit_quantile", "0.9", "(default)"}} {
+		{"router.stall_timeout", "500ms", "(default)"}, {"router.fit_quantile", "0.9", "(default)"},
+		{"cache.semantic_threshold", "0.875", "(default)"}} {
 		found := false
 		for line := range strings.Lines(o) {
 			found = found || slices.Equal(strings.Fields(line), want)
