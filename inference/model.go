@@ -143,11 +143,11 @@ type Request struct {
 	// reload that changes only the small template is not answered from
 	// replies the old one led to.
 	SmallPromptHash string
-	MaxTokens        int    // reply length cap in tokens; 0 means the backend default
-	Temperature      float64
-	Seed             uint64   // same seed, same output on deterministic backends
-	Stop             []string // stop sequences
-	BudgetMS         float64  // the caller's budget, for reporting; the deadline is ctx's
+	MaxTokens       int // reply length cap in tokens; 0 means the backend default
+	Temperature     float64
+	Seed            uint64   // same seed, same output on deterministic backends
+	Stop            []string // stop sequences
+	BudgetMS        float64  // the caller's budget, for reporting; the deadline is ctx's
 	// MaxCostUSD caps this request's predicted cost in US dollars
 	// (RouterOptions.MaxRequestCostUSD); 0: the Router's cap.
 	MaxCostUSD float64

@@ -3,6 +3,7 @@ package train
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -31,14 +32,118 @@ const gemmBlock = 64
 // (BenchmarkTrainStepAllTargets: 49 vs 48 GFLOP/s with GONUM_PARALLEL=1).
 var gonumParallel = false
 
+// gemmNT makes gemm run llama.GemmNT, inference's AVX2/FMA kernel, where
+// it is fast (llama.FastGemmNT); false runs gonum's Dgemm, which
+// BenchmarkTrainStep compares it with (GEMM_GONUM=1).
+var gemmNT = llama.FastGemmNT()
+
 // gemm is C = alpha·op(A)·op(B) + beta·C with Dgemm's arguments (A, B, C
-// row-major; op transposes when the flag is blas.Trans). It computes C in
-// 64×64 tiles, each summed over 64-long stretches of k in order, as
-// gonum's parallel Dgemm does, but on the calling goroutine: every call
-// gonum sees is below its parallel threshold. The result is the same
-// whatever GOMAXPROCS is.
+// row-major; op transposes when the flag is blas.Trans; beta is 0 or 1).
+// Every product of the trainer goes through it, on the calling goroutine,
+// so the result is the same whatever GOMAXPROCS is.
+//
+// With gemmNT, the operands are brought to A·Bᵀ form (op(A) as [m][k],
+// op(B) as [n][k], transposed into pooled scratch where needed, k padded
+// with zeros to a multiple of 4) and multiplied by llama.GemmNT: the
+// copies cost O(k·(m+n)) against the product's O(m·n·k).
 func gemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
-	if gonumParallel || m == 0 || n == 0 {
+	if m == 0 || n == 0 {
+		return
+	}
+	if !gemmNT || gonumParallel || (beta != 0 && beta != 1) {
+		gemmGonum(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	kp := (k + 3) &^ 3
+	as, asl, aBuf := ntOperand(tA == blas.NoTrans, m, k, kp, a, lda)
+	bs, bsl, bBuf := ntOperand(tB == blas.Trans, n, k, kp, b, ldb)
+	if alpha == 1 {
+		llama.GemmNT(m, n, kp, as, asl, bs, bsl, c, ldc, beta == 1)
+	} else {
+		tBuf := scratch(m * n)
+		t := *tBuf
+		llama.GemmNT(m, n, kp, as, asl, bs, bsl, t, n, false)
+		for i := range m {
+			ci, ti := c[i*ldc:i*ldc+n], t[i*n:i*n+n]
+			if beta == 0 {
+				for j, v := range ti {
+					ci[j] = alpha * v
+				}
+			} else {
+				for j, v := range ti {
+					ci[j] += alpha * v
+				}
+			}
+		}
+		scratchPool.Put(tBuf)
+	}
+	if aBuf != nil {
+		scratchPool.Put(aBuf)
+	}
+	if bBuf != nil {
+		scratchPool.Put(bBuf)
+	}
+}
+
+// ntOperand returns an operand of gemm as rows [rows][kp] for GemmNT:
+// x itself (row stride ld) when rowMajor (x is [rows][k]) and k needs no
+// padding, else a pooled copy (x transposed when !rowMajor: x is
+// [k][rows]) with kp-k zero columns, and the buffer to put back.
+func ntOperand(rowMajor bool, rows, k, kp int, x []float64, ld int) ([]float64, int, *[]float64) {
+	if rowMajor && kp == k {
+		return x, ld, nil
+	}
+	buf := scratch(rows * kp)
+	out := *buf
+	if rowMajor {
+		for i := range rows {
+			copy(out[i*kp:i*kp+k], x[i*ld:i*ld+k])
+			clear(out[i*kp+k : (i+1)*kp])
+		}
+		return out, kp, buf
+	}
+	for i := range rows {
+		clear(out[i*kp+k : (i+1)*kp])
+	}
+	// Transposed in 16×16 tiles, so that the strided writes of a tile
+	// stay in a few cache lines (a row-by-row transpose was a third of a
+	// training step).
+	const tile = 16
+	for l0 := 0; l0 < k; l0 += tile {
+		l1 := min(l0+tile, k)
+		for i0 := 0; i0 < rows; i0 += tile {
+			i1 := min(i0+tile, rows)
+			for l := l0; l < l1; l++ {
+				xl := x[l*ld+i0 : l*ld+i1]
+				for i, v := range xl {
+					out[(i0+i)*kp+l] = v
+				}
+			}
+		}
+	}
+	return out, kp, buf
+}
+
+// scratchPool holds gemm's operand copies between calls.
+var scratchPool sync.Pool
+
+// scratch returns a pooled slice of at least n float64s (contents
+// undefined), resliced to n.
+func scratch(n int) *[]float64 {
+	if p, ok := scratchPool.Get().(*[]float64); ok && cap(*p) >= n {
+		*p = (*p)[:n]
+		return p
+	}
+	s := make([]float64, n)
+	return &s
+}
+
+// gemmGonum is gemm by gonum's Dgemm: in 64×64 tiles of C, each summed
+// over 64-long stretches of k in order, as gonum's parallel Dgemm does but
+// on the calling goroutine (every call gonum sees is below its parallel
+// threshold), or whole with gonumParallel.
+func gemmGonum(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	if gonumParallel {
 		impl.Dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}

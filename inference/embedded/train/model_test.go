@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"gonum.org/v1/gonum/blas"
+
 	"github.com/hearth-ai/hearth/inference/embedded/llama"
 )
 
@@ -127,5 +129,51 @@ func TestLogitsCausal(t *testing.T) {
 	}
 	if _, err := Logits(w, nil); err == nil {
 		t.Fatal("want an error for no tokens")
+	}
+}
+
+// TestGemmMatchesGonum: gemm through llama.GemmNT (operands transposed
+// and k padded as needed) equals gonum's Dgemm for every transpose pair,
+// alpha 1 and not, beta 0 and 1, and k a multiple of 4 or not.
+func TestGemmMatchesGonum(t *testing.T) {
+	if !gemmNT {
+		t.Skip("llama.GemmNT's assembly kernel does not run here (no AVX2/FMA, or purego): gemm is gonum's")
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	fill := func(n int) []float64 {
+		s := make([]float64, n)
+		for i := range s {
+			s[i] = rng.Float64()*2 - 1
+		}
+		return s
+	}
+	for _, tA := range []blas.Transpose{noT, tr} {
+		for _, tB := range []blas.Transpose{noT, tr} {
+			for _, k := range []int{32, 37, 3} {
+				for _, alpha := range []float64{1, 0.125} {
+					for _, beta := range []float64{0, 1} {
+						const m, n = 19, 70
+						a, b := fill(100*100), fill(100*100) // room for any of the strides below
+						lda, ldb := k+5, n+3
+						if tA == tr {
+							lda = m + 5
+						}
+						if tB == tr {
+							ldb = k + 3
+						}
+						ldc := n + 1
+						c0 := fill(m * ldc)
+						c1 := append([]float64(nil), c0...)
+						gemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c0, ldc)
+						gemmGonum(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c1, ldc)
+						for i := range c0 {
+							if math.Abs(c0[i]-c1[i]) > 1e-12*float64(k) {
+								t.Fatalf("tA %c tB %c k %d alpha %g beta %g: C[%d] = %g, gonum %g", tA, tB, k, alpha, beta, i, c0[i], c1[i])
+							}
+						}
+					}
+				}
+			}
+		}
 	}
 }
