@@ -147,6 +147,11 @@ type Options struct {
 	// copy, whose answer is the head of the fact joined to the tail of
 	// another sentence (perturb.go). Default 0: none.
 	Splice float64
+	// PerturbedOnly leaves out the lore_qa items as asked and keeps only
+	// their counterfactual and spliced copies: no lore answer can then be
+	// recited from memory, which is what a model that should copy needs
+	// to unlearn. The other kinds are kept.
+	PerturbedOnly bool
 }
 
 func (o Options) withDefaults() Options {
@@ -223,9 +228,11 @@ func Generate(ctx context.Context, w World, opts Options, emit func(Item) error)
 			st.Dropped++
 			return nil
 		}
-		st.add(it)
-		if err := emit(it); err != nil {
-			return err
+		if !(opts.PerturbedOnly && it.Kind == KindLoreQA) {
+			st.add(it)
+			if err := emit(it); err != nil {
+				return err
+			}
 		}
 		if pools != nil && it.Kind == KindLoreQA && cfRNG.Float64() < opts.Counterfactual {
 			if cf, ok := pools.counterfactual(it, cfRNG, opts.CounterfactualWords); ok && ApproxTokens(cf.Prompt)+ApproxTokens(cf.Response) <= opts.MaxTokens {

@@ -314,6 +314,18 @@ func TestPerturbedCopies(t *testing.T) {
 	if novel < st.Spliced {
 		t.Fatalf("%d lore answers hold a fact no world sentence holds; want at least the %d spliced", novel, st.Spliced)
 	}
+	// PerturbedOnly keeps the copies and leaves out the answers as asked.
+	o.PerturbedOnly = true
+	only, st2, _ := generate(t, w, o)
+	for i, it := range only {
+		if it.Kind == corpus.KindLoreQA && real[it.Fact] {
+			t.Fatalf("perturbed only: item %d answers with the world's own sentence %q", i, it.Fact)
+		}
+	}
+	if st2.Counterfactual != st.Counterfactual || st2.Spliced != st.Spliced || st2.ByKind[corpus.KindGreeting] != st.ByKind[corpus.KindGreeting] {
+		t.Fatalf("perturbed only: %d/%d copies and %d greetings; want %d/%d and %d", st2.Counterfactual, st2.Spliced,
+			st2.ByKind[corpus.KindGreeting], st.Counterfactual, st.Spliced, st.ByKind[corpus.KindGreeting])
+	}
 	bad := o
 	bad.Splice = 1.5
 	if _, err := corpus.Generate(context.Background(), w, bad, func(corpus.Item) error { return nil }); err == nil {
