@@ -820,7 +820,7 @@ func (r *Router) attempt(ctx context.Context, b *backend, deadline time.Time, re
 func (r *Router) launch(ctx context.Context, b *backend, deadline time.Time, req *Request, sink Sink) *attempt {
 	predicted := r.predict(b, req)
 	actx, cancel := context.WithDeadline(startAttempt(ctx, b, predicted), deadline)
-	a := &attempt{ctx: actx, sink: sink, cancel: cancel, start: time.Now(), done: make(chan struct{}), firstCh: make(chan struct{})}
+	a := &attempt{ctx: actx, sink: sink, cancel: cancel, start: time.Now()}
 	a.predicted = predicted
 	b.calls.Add(1)
 	b.lastSeen.Store(a.start.UnixNano())
@@ -830,9 +830,10 @@ func (r *Router) launch(ctx context.Context, b *backend, deadline time.Time, req
 		// there is nothing to hedge or to watch for stalls.
 		a.res, a.err = b.m.Generate(actx, req, a.deliver)
 		b.inFlight.Add(-1)
-		close(a.done)
+		a.done = returned // and no firstCh: nobody waits for a first token
 		return a
 	}
+	a.done, a.firstCh = make(chan struct{}), make(chan struct{})
 	a.stallAfter = r.stallAfter
 	go func() {
 		defer close(a.done)
@@ -841,6 +842,15 @@ func (r *Router) launch(ctx context.Context, b *backend, deadline time.Time, req
 	}()
 	return a
 }
+
+// returned is the done channel of an inline attempt: closed, as the
+// attempt has returned when launch hands it over (saving two channels per
+// call).
+var returned = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
 
 // wait blocks until the attempt returns or its context ends (its
 // deadline, or a stall), and reports whether it returned.
@@ -1005,7 +1015,8 @@ type attempt struct {
 	start  time.Time
 	done   chan struct{}
 	// firstCh is closed when the first non-empty delta arrives (a hedge
-	// is not started once the primary is streaming).
+	// is not started once the primary is streaming); nil for an inline
+	// attempt, which has returned before anyone could wait for it.
 	firstCh chan struct{}
 	res     Result // written by the goroutine before done is closed
 	err     error
@@ -1051,7 +1062,9 @@ func (a *attempt) deliver(d Delta) {
 	if a.deltas == 0 {
 		a.first = time.Now()
 		a.last = a.first
-		close(a.firstCh)
+		if a.firstCh != nil {
+			close(a.firstCh)
+		}
 	} else if a.stallAfter > 0 {
 		a.last = time.Now()
 	}
