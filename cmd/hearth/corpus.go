@@ -32,6 +32,7 @@ func cmdCorpus(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	evalOut := fs.String("eval-out", "", "also write the labeled evaluation set here, e.g. npc/corpus/testdata/eval.jsonl")
 	counterfactual := fs.Float64("counterfactual", 0, "share of lore answers that also get a counterfactual copy (a few words of the fact replaced in lore, question and answer), which only copying from the prompt can answer (0..1)")
 	splice := fs.Float64("splice", 0, "share of lore answers that also get a spliced copy (the fact's head joined to another sentence's tail, in lore and answer), which only copying from the prompt can answer (0..1)")
+	shuffle := fs.Float64("shuffle", 0, "share of lore answers that also get a copy with the fact's words in a random order (in lore and answer), which only copying word by word can answer (0..1)")
 	perturbedOnly := fs.Bool("perturbed-only", false, "write only the counterfactual and spliced copies of lore answers, not the answers as asked")
 	cfWords := fs.Int("counterfactual-words", 0, "most content words of a fact one counterfactual copy replaces (0: the default, 3)")
 	perSentence := fs.Int("per-sentence", 0, "questions per lore sentence per NPC that may know it (0: the default, 8)")
@@ -68,7 +69,7 @@ func cmdCorpus(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		opts := corpus.Options{Seed: sf.seed, PerSentence: *perSentence, OutOfScope: *outOfScope,
 			Greetings: *greetings, Farewells: *farewells, Barks: *barks, QuestOffers: *quests,
 			Counterfactual: *counterfactual, CounterfactualWords: *cfWords, Splice: *splice,
-			PerturbedOnly: *perturbedOnly}
+			Shuffle: *shuffle, PerturbedOnly: *perturbedOnly}
 		start := time.Now()
 		stats, err := writeCorpus(ctx, *out, stdout, w, opts)
 		if err != nil {

@@ -147,6 +147,9 @@ type Options struct {
 	// copy, whose answer is the head of the fact joined to the tail of
 	// another sentence (perturb.go). Default 0: none.
 	Splice float64
+	// Shuffle is the share (0..1) of lore_qa items that also get a copy
+	// whose fact's words are in a random order (perturb.go). Default 0.
+	Shuffle float64
 	// PerturbedOnly leaves out the lore_qa items as asked and keeps only
 	// their counterfactual and spliced copies: no lore answer can then be
 	// recited from memory, which is what a model that should copy needs
@@ -189,6 +192,9 @@ func (o Options) check() error {
 	if !(o.Splice >= 0 && o.Splice <= 1) {
 		return fmt.Errorf("corpus: Options.Splice %g: want a share in [0, 1]", o.Splice)
 	}
+	if !(o.Shuffle >= 0 && o.Shuffle <= 1) {
+		return fmt.Errorf("corpus: Options.Shuffle %g: want a share in [0, 1]", o.Shuffle)
+	}
 	if o.PerSentence > len(trainTemplates) {
 		return fmt.Errorf("corpus: Options.PerSentence %d: at most %d question templates exist", o.PerSentence, len(trainTemplates))
 	}
@@ -215,7 +221,8 @@ func Generate(ctx context.Context, w World, opts Options, emit func(Item) error)
 		pools *wordPools
 		cfRNG = rand.New(rand.NewPCG(opts.Seed, 0x636f756e746572)) // "counter"
 		spl   *splicer
-		spRNG = rand.New(rand.NewPCG(opts.Seed, 0x73706c696365)) // "splice"
+		spRNG = rand.New(rand.NewPCG(opts.Seed, 0x73706c696365))   // "splice"
+		shRNG = rand.New(rand.NewPCG(opts.Seed, 0x73687566666c65)) // "shuffle"
 	)
 	if opts.Counterfactual > 0 {
 		pools = buildPools(g.sents)
@@ -247,7 +254,16 @@ func Generate(ctx context.Context, w World, opts Options, emit func(Item) error)
 			if sp, ok := spl.splice(it, spRNG); ok && ApproxTokens(sp.Prompt)+ApproxTokens(sp.Response) <= opts.MaxTokens {
 				st.add(sp)
 				st.Spliced++
-				return emit(sp)
+				if err := emit(sp); err != nil {
+					return err
+				}
+			}
+		}
+		if opts.Shuffle > 0 && it.Kind == KindLoreQA && shRNG.Float64() < opts.Shuffle {
+			if sh, ok := shuffled(it, shRNG); ok && ApproxTokens(sh.Prompt)+ApproxTokens(sh.Response) <= opts.MaxTokens {
+				st.add(sh)
+				st.Shuffled++
+				return emit(sh)
 			}
 		}
 		return nil

@@ -274,13 +274,13 @@ func TestCommittedEvalMatchesGenerator(t *testing.T) {
 func TestPerturbedCopies(t *testing.T) {
 	w := demo(t)
 	o := small
-	o.Counterfactual, o.CounterfactualWords, o.Splice = 1, 8, 1
+	o.Counterfactual, o.CounterfactualWords, o.Splice, o.Shuffle = 1, 8, 1, 1
 	items, st, b1 := generate(t, w, o)
 	if _, _, b2 := generate(t, w, o); !bytes.Equal(b1, b2) {
 		t.Fatal("two perturbed corpora with the same seed differ")
 	}
-	if st.Counterfactual == 0 || st.Spliced == 0 {
-		t.Fatalf("%d counterfactual and %d spliced copies; want some of each", st.Counterfactual, st.Spliced)
+	if st.Counterfactual == 0 || st.Spliced == 0 || st.Shuffled == 0 {
+		t.Fatalf("%d counterfactual, %d spliced and %d shuffled copies; want some of each", st.Counterfactual, st.Spliced, st.Shuffled)
 	}
 	plain, _, _ := generate(t, w, small)
 	real := map[string]bool{}
@@ -311,8 +311,8 @@ func TestPerturbedCopies(t *testing.T) {
 			}
 		}
 	}
-	if novel < st.Spliced {
-		t.Fatalf("%d lore answers hold a fact no world sentence holds; want at least the %d spliced", novel, st.Spliced)
+	if novel < st.Spliced+st.Shuffled {
+		t.Fatalf("%d lore answers hold a fact no world sentence holds; want at least the %d spliced and %d shuffled", novel, st.Spliced, st.Shuffled)
 	}
 	// PerturbedOnly keeps the copies and leaves out the answers as asked.
 	o.PerturbedOnly = true
@@ -322,7 +322,7 @@ func TestPerturbedCopies(t *testing.T) {
 			t.Fatalf("perturbed only: item %d answers with the world's own sentence %q", i, it.Fact)
 		}
 	}
-	if st2.Counterfactual != st.Counterfactual || st2.Spliced != st.Spliced || st2.ByKind[corpus.KindGreeting] != st.ByKind[corpus.KindGreeting] {
+	if st2.Counterfactual != st.Counterfactual || st2.Spliced != st.Spliced || st2.Shuffled != st.Shuffled || st2.ByKind[corpus.KindGreeting] != st.ByKind[corpus.KindGreeting] {
 		t.Fatalf("perturbed only: %d/%d copies and %d greetings; want %d/%d and %d", st2.Counterfactual, st2.Spliced,
 			st2.ByKind[corpus.KindGreeting], st.Counterfactual, st.Spliced, st.ByKind[corpus.KindGreeting])
 	}

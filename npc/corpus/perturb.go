@@ -173,3 +173,30 @@ func (s *splicer) splice(it Item, rng *rand.Rand) (Item, bool) {
 	it.Fact = spliced
 	return it, true
 }
+
+// shuffled returns a copy of a lore_qa item whose fact's words are put in
+// a random order, in the prompt's lore and the answer alike; ok is false
+// when the fact has fewer than four words or is not in both. The copy keeps
+// every word the question shares with the fact, and no memorised sentence
+// gives its order: the whole answer must be copied, word by word, from the
+// prompt. Spliced and counterfactual copies leave most of the answer to
+// memory once its first changed word is copied; this one leaves none.
+func shuffled(it Item, rng *rand.Rand) (Item, bool) {
+	words := strings.Fields(it.Fact)
+	if len(words) < 4 {
+		return it, false
+	}
+	head, tail := it.Prompt[:it.PrefixBytes], it.Prompt[it.PrefixBytes:]
+	if !strings.Contains(tail, it.Fact) || !strings.Contains(it.Response, it.Fact) {
+		return it, false
+	}
+	rng.Shuffle(len(words), func(i, j int) { words[i], words[j] = words[j], words[i] })
+	mixed := strings.Join(words, " ")
+	if mixed == it.Fact || strings.Contains(tail, mixed) {
+		return it, false
+	}
+	it.Prompt = head + strings.ReplaceAll(tail, it.Fact, mixed)
+	it.Response = strings.ReplaceAll(it.Response, it.Fact, mixed)
+	it.Fact = mixed
+	return it, true
+}

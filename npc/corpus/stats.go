@@ -26,6 +26,8 @@ type Stats struct {
 	Counterfactual int
 	// Spliced counts the spliced lore_qa copies among Items (Options.Splice).
 	Spliced int
+	// Shuffled counts the shuffled lore_qa copies among Items (Options.Shuffle).
+	Shuffled int
 
 	pb, pw []int
 }
@@ -89,6 +91,9 @@ func (s Stats) Write(w io.Writer) error {
 	}
 	if s.Spliced > 0 {
 		pr("of which spliced lore_qa copies: %d\n", s.Spliced)
+	}
+	if s.Shuffled > 0 {
+		pr("of which shuffled lore_qa copies: %d\n", s.Shuffled)
 	}
 	pr("bytes: %d (%.1f MiB)\n", s.Bytes, float64(s.Bytes)/(1<<20))
 	pr("prompt bytes: p50 %d, p99 %d, max %d\n", s.PromptBytes.P50, s.PromptBytes.P99, s.PromptBytes.Max)
