@@ -47,5 +47,5 @@ func Example() {
 		}
 	}
 	// Output:
-	// Oh, I know this one! The Tipped Kettle is Kettleford's only inn, a two-storey house of river stone and black timber on the north side of Kettle Green. (tier template, on time true)
+	// The Tipped Kettle is Kettleford's only inn, a two-storey house of river stone and black timber on the north side of Kettle Green. Isn't that something? (tier template, on time true)
 }
