@@ -32,6 +32,7 @@ func cmdCorpus(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	evalOut := fs.String("eval-out", "", "also write the labeled evaluation set here, e.g. npc/corpus/testdata/eval.jsonl")
 	counterfactual := fs.Float64("counterfactual", 0, "share of lore answers that also get a counterfactual copy (a few words of the fact replaced in lore, question and answer), which only copying from the prompt can answer (0..1)")
 	splice := fs.Float64("splice", 0, "share of lore answers that also get a spliced copy (the fact's head joined to another sentence's tail, in lore and answer), which only copying from the prompt can answer (0..1)")
+	drills := fs.String("drills", "", "also write every lore answer again without the persona prefix, as short copy drills, to this JSONL file (with -perturbed-only: only the perturbed copies)")
 	shuffle := fs.Float64("shuffle", 0, "share of lore answers that also get a copy with the fact's words in a random order (in lore and answer), which only copying word by word can answer (0..1)")
 	perturbedOnly := fs.Bool("perturbed-only", false, "write only the counterfactual and spliced copies of lore answers, not the answers as asked")
 	cfWords := fs.Int("counterfactual-words", 0, "most content words of a fact one counterfactual copy replaces (0: the default, 3)")
@@ -71,11 +72,25 @@ func cmdCorpus(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 			Counterfactual: *counterfactual, CounterfactualWords: *cfWords, Splice: *splice,
 			Shuffle: *shuffle, PerturbedOnly: *perturbedOnly}
 		start := time.Now()
+		var drilled []corpus.Item
+		if *drills != "" {
+			opts.Emitted = func(it corpus.Item) {
+				if it.Kind == corpus.KindLoreQA {
+					drilled = append(drilled, it.Drill())
+				}
+			}
+		}
 		stats, err := writeCorpus(ctx, *out, stdout, w, opts)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(report, "corpus: %s in %.1fs (seed %d)\n", *out, time.Since(start).Seconds(), sf.seed)
+		if *drills != "" {
+			if err := writeFileAtomic(*drills, func(bw io.Writer) error { return corpus.WriteJSONL(bw, drilled) }); err != nil {
+				return err
+			}
+			fmt.Fprintf(report, "drills: %s: %d lore answers without the persona prefix\n", *drills, len(drilled))
+		}
 		if err := stats.Write(report); err != nil {
 			return err
 		}

@@ -150,6 +150,9 @@ type Options struct {
 	// Shuffle is the share (0..1) of lore_qa items that also get a copy
 	// whose fact's words are in a random order (perturb.go). Default 0.
 	Shuffle float64
+	// Emitted, when set, is called with every item written, after emit
+	// returns without error (hearth corpus -drills collects drills there).
+	Emitted func(Item)
 	// PerturbedOnly leaves out the lore_qa items as asked and keeps only
 	// their counterfactual and spliced copies: no lore answer can then be
 	// recited from memory, which is what a model that should copy needs
@@ -216,6 +219,16 @@ func Generate(ctx context.Context, w World, opts Options, emit func(Item) error)
 		return Stats{}, err
 	}
 	defer g.close()
+	if opts.Emitted != nil {
+		inner := emit
+		emit = func(it Item) error {
+			if err := inner(it); err != nil {
+				return err
+			}
+			opts.Emitted(it)
+			return nil
+		}
+	}
 	st := newStats()
 	var (
 		pools *wordPools

@@ -304,6 +304,10 @@ func TestPerturbedCopies(t *testing.T) {
 		if !real[it.Fact] {
 			novel++
 		}
+		if d := it.Drill(); d.PrefixBytes != 0 || d.Response != it.Response || !strings.HasSuffix(it.Prompt, d.Prompt) ||
+			strings.Contains(d.Prompt, it.Prompt[:it.PrefixBytes]) || !strings.Contains(d.Prompt, it.Fact) {
+			t.Fatalf("item %d: drill %+v does not keep the prompt's lore and reply without its prefix", i, d)
+		}
 		resp := " " + corpus.Normalize(it.Response) + " "
 		for _, h := range heldOut {
 			if strings.Contains(resp, h) {

@@ -200,3 +200,15 @@ func shuffled(it Item, rng *rand.Rand) (Item, bool) {
 	it.Fact = mixed
 	return it, true
 }
+
+// Drill returns the item without its stable prefix (the persona and the
+// rules): the lore lines, the line and the speaker, then the same reply.
+// A corpus of the perturbed lore answers as drills (hearth corpus -drills)
+// is short and nearly all copying, so that a model trained on it from
+// scratch learns to copy from its prompt before it learns the personas
+// (docs/models.md, stage 1).
+func (it Item) Drill() Item {
+	it.Prompt = strings.TrimLeft(it.Prompt[it.PrefixBytes:], "\n")
+	it.PrefixBytes = 0
+	return it
+}
