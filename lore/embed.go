@@ -101,6 +101,22 @@ func dot(a, b []float32) float32 {
 	return blas32.Dot(blas32.Vector{N: n, Inc: 1, Data: a}, blas32.Vector{N: n, Inc: 1, Data: b[:n]})
 }
 
+// rowKernel reports whether the AVX2 row kernels (dotRows, dotRows8)
+// apply to rows of d values: the CPU has AVX2 and FMA and d is a multiple
+// of 32. It first checks that every row in ids lies within n values, since
+// the kernels do not bounds-check: a bad id panics here, as an index would.
+func rowKernel(d, n int, ids []uint32) bool {
+	if !hasAVX2FMA || d <= 0 || d%32 != 0 {
+		return false
+	}
+	for _, id := range ids {
+		if (int(id)+1)*d > n {
+			panic(fmt.Sprintf("lore: row %d of %d values is outside %d", id, d, n))
+		}
+	}
+	return true
+}
+
 // dotRows sets out[j] to the inner product of q with row ids[j] of vecs
 // (rows of len(q) float32s) for every j, prefetching the rows ahead of
 // the one it computes when the AVX2 kernel applies (len(q) a multiple of
@@ -112,10 +128,7 @@ func dotRows(q, vecs []float32, ids []uint32, out []float32) {
 		return
 	}
 	_ = out[len(ids)-1]
-	if hasAVX2FMA && d > 0 && d%32 == 0 {
-		for _, id := range ids {
-			_ = vecs[(int(id)+1)*d-1] // bounds: the kernel reads the whole row
-		}
+	if rowKernel(d, len(vecs), ids) {
 		dotRowsAVX2(&q[0], &vecs[0], d, &ids[0], len(ids), dotRowsAhead, &out[0])
 		return
 	}

@@ -124,10 +124,7 @@ func dotRows8(q []int16, rows []int8, ids []uint32, out []int32) {
 		return
 	}
 	_ = out[len(ids)-1]
-	if hasAVX2FMA && d > 0 && d%32 == 0 {
-		for _, id := range ids {
-			_ = rows[(int(id)+1)*d-1] // bounds: the kernel reads the whole row
-		}
+	if rowKernel(d, len(rows), ids) {
 		dotRows8AVX2(&q[0], &rows[0], d, &ids[0], len(ids), dotRowsAhead, &out[0])
 		return
 	}

@@ -194,15 +194,10 @@ func (f *stackFlags) printConfig(fs *flag.FlagSet, w io.Writer) {
 		}
 		return "default"
 	}
-	// Flags whose 0 means a default chosen elsewhere print that default.
-	zeroMeans := map[string]string{"semantic-threshold": fmt.Sprint(inference.DefaultSemanticThreshold)}
 	for _, m := range fileFlags(c) {
 		v := fs.Lookup(m.flag).Value.String()
 		if v == "" {
 			v = `""`
-		}
-		if d, ok := zeroMeans[m.flag]; ok && v == "0" {
-			v = d
 		}
 		fmt.Fprintf(tw, "%s\t%s\t(%s)\n", m.path, v, source(m.path, m.flag))
 	}

@@ -267,7 +267,7 @@ func (f *stackFlags) register(fs *flag.FlagSet, defaultData string) {
 	fs.BoolVar(&f.noCache, "no-cache", false, "turn the exact response cache off (every request is generated)")
 	fs.BoolVar(&f.persistCache, "persist-cache", false, "keep a copy of the response cache in the -data store: a restarted server starts warm")
 	fs.BoolVar(&f.semanticCache, "semantic-cache", false, "add the semantic cache: a paraphrase of a line an NPC answered gets the same answer (lore embedder; see hearth semcache-eval)")
-	fs.Float64Var(&f.semanticThreshold, "semantic-threshold", 0, "the semantic cache's cosine threshold in [0, 1] (0 = inference.DefaultSemanticThreshold)")
+	fs.Float64Var(&f.semanticThreshold, "semantic-threshold", inference.DefaultSemanticThreshold, "the semantic cache's cosine threshold in [0, 1] (0 = inference.DefaultSemanticThreshold)")
 	fs.BoolVar(&f.modelImportance, "model-importance", false, "rate each memory's importance with the best model in 2 s (Park et al.'s prompt), not the keyword heuristic: one model call per memory")
 	fs.BoolVar(&f.modelActions, "model-actions", false, "ask the models for NPC actions as structured output ({say, actions} JSON); rules propose them otherwise")
 	fs.BoolVar(&f.bm25Only, "bm25-only", false, "lore search by BM25 alone: no embedded LSA embedder, no vector half of hybrid search")

@@ -230,53 +230,55 @@ func Generate(ctx context.Context, w World, opts Options, emit func(Item) error)
 		}
 	}
 	st := newStats()
-	var (
-		pools *wordPools
-		cfRNG = rand.New(rand.NewPCG(opts.Seed, 0x636f756e746572)) // "counter"
-		spl   *splicer
-		spRNG = rand.New(rand.NewPCG(opts.Seed, 0x73706c696365))   // "splice"
-		shRNG = rand.New(rand.NewPCG(opts.Seed, 0x73687566666c65)) // "shuffle"
-	)
+	// The perturbed copies of a lore answer (perturb.go), each drawn with
+	// its own seeded RNG so that turning one on does not change another's.
+	type perturbation struct {
+		share float64
+		rng   *rand.Rand
+		count *int // in st
+		copy  func(Item, *rand.Rand) (Item, bool)
+	}
+	var perturbs []perturbation
 	if opts.Counterfactual > 0 {
-		pools = buildPools(g.sents)
+		pools := buildPools(g.sents)
+		perturbs = append(perturbs, perturbation{opts.Counterfactual, rand.New(rand.NewPCG(opts.Seed, 0x636f756e746572)), // "counter"
+			&st.Counterfactual, func(it Item, rng *rand.Rand) (Item, bool) {
+				return pools.counterfactual(it, rng, opts.CounterfactualWords)
+			}})
 	}
 	if opts.Splice > 0 {
-		spl = newSplicer(g.sents)
+		spl := newSplicer(g.sents)
+		perturbs = append(perturbs, perturbation{opts.Splice, rand.New(rand.NewPCG(opts.Seed, 0x73706c696365)), // "splice"
+			&st.Spliced, spl.splice})
+	}
+	if opts.Shuffle > 0 {
+		perturbs = append(perturbs, perturbation{opts.Shuffle, rand.New(rand.NewPCG(opts.Seed, 0x73687566666c65)), // "shuffle"
+			&st.Shuffled, shuffled})
 	}
 	put := func(it Item) error {
 		if ApproxTokens(it.Prompt)+ApproxTokens(it.Response) > opts.MaxTokens {
 			st.Dropped++
 			return nil
 		}
-		if !(opts.PerturbedOnly && it.Kind == KindLoreQA) {
+		isLore := it.Kind == KindLoreQA
+		if !(opts.PerturbedOnly && isLore) {
 			st.add(it)
 			if err := emit(it); err != nil {
 				return err
 			}
 		}
-		if pools != nil && it.Kind == KindLoreQA && cfRNG.Float64() < opts.Counterfactual {
-			if cf, ok := pools.counterfactual(it, cfRNG, opts.CounterfactualWords); ok && ApproxTokens(cf.Prompt)+ApproxTokens(cf.Response) <= opts.MaxTokens {
-				st.add(cf)
-				st.Counterfactual++
-				if err := emit(cf); err != nil {
-					return err
-				}
+		for _, p := range perturbs {
+			if !isLore || p.rng.Float64() >= p.share {
+				continue
 			}
-		}
-		if spl != nil && it.Kind == KindLoreQA && spRNG.Float64() < opts.Splice {
-			if sp, ok := spl.splice(it, spRNG); ok && ApproxTokens(sp.Prompt)+ApproxTokens(sp.Response) <= opts.MaxTokens {
-				st.add(sp)
-				st.Spliced++
-				if err := emit(sp); err != nil {
-					return err
-				}
+			cp, ok := p.copy(it, p.rng)
+			if !ok || ApproxTokens(cp.Prompt)+ApproxTokens(cp.Response) > opts.MaxTokens {
+				continue
 			}
-		}
-		if opts.Shuffle > 0 && it.Kind == KindLoreQA && shRNG.Float64() < opts.Shuffle {
-			if sh, ok := shuffled(it, shRNG); ok && ApproxTokens(sh.Prompt)+ApproxTokens(sh.Response) <= opts.MaxTokens {
-				st.add(sh)
-				st.Shuffled++
-				return emit(sh)
+			st.add(cp)
+			*p.count++
+			if err := emit(cp); err != nil {
+				return err
 			}
 		}
 		return nil

@@ -157,20 +157,33 @@ func (s *splicer) splice(it Item, rng *rand.Rand) (Item, bool) {
 	if len(words) < 6 || len(s.donors) == 0 {
 		return it, false
 	}
-	head, tail := it.Prompt[:it.PrefixBytes], it.Prompt[it.PrefixBytes:]
-	if !strings.Contains(tail, it.Fact) || !strings.Contains(it.Response, it.Fact) {
+	if !factInBoth(it) {
 		return it, false
 	}
 	donor := s.donors[rng.IntN(len(s.donors))]
 	cut := len(words)/3 + rng.IntN(len(words)/3+1)
 	from := len(donor)/3 + rng.IntN(len(donor)/3+1)
-	spliced := strings.Join(words[:cut], " ") + " " + strings.Join(donor[from:], " ")
-	if spliced == it.Fact || strings.Contains(tail, spliced) {
+	return replaceFact(it, strings.Join(words[:cut], " ")+" "+strings.Join(donor[from:], " "))
+}
+
+// factInBoth reports whether a lore_qa item's fact is in both its
+// prompt's lore (after the stable prefix) and its response: what a copy
+// that replaces the fact needs.
+func factInBoth(it Item) bool {
+	return strings.Contains(it.Prompt[it.PrefixBytes:], it.Fact) && strings.Contains(it.Response, it.Fact)
+}
+
+// replaceFact returns it with its fact replaced by fact in the prompt's
+// lore and the response; ok is false when fact is the same or already in
+// the lore (two answers).
+func replaceFact(it Item, fact string) (Item, bool) {
+	head, tail := it.Prompt[:it.PrefixBytes], it.Prompt[it.PrefixBytes:]
+	if fact == it.Fact || strings.Contains(tail, fact) {
 		return it, false
 	}
-	it.Prompt = head + strings.ReplaceAll(tail, it.Fact, spliced)
-	it.Response = strings.ReplaceAll(it.Response, it.Fact, spliced)
-	it.Fact = spliced
+	it.Prompt = head + strings.ReplaceAll(tail, it.Fact, fact)
+	it.Response = strings.ReplaceAll(it.Response, it.Fact, fact)
+	it.Fact = fact
 	return it, true
 }
 
@@ -186,19 +199,11 @@ func shuffled(it Item, rng *rand.Rand) (Item, bool) {
 	if len(words) < 4 {
 		return it, false
 	}
-	head, tail := it.Prompt[:it.PrefixBytes], it.Prompt[it.PrefixBytes:]
-	if !strings.Contains(tail, it.Fact) || !strings.Contains(it.Response, it.Fact) {
+	if !factInBoth(it) {
 		return it, false
 	}
 	rng.Shuffle(len(words), func(i, j int) { words[i], words[j] = words[j], words[i] })
-	mixed := strings.Join(words, " ")
-	if mixed == it.Fact || strings.Contains(tail, mixed) {
-		return it, false
-	}
-	it.Prompt = head + strings.ReplaceAll(tail, it.Fact, mixed)
-	it.Response = strings.ReplaceAll(it.Response, it.Fact, mixed)
-	it.Fact = mixed
-	return it, true
+	return replaceFact(it, strings.Join(words, " "))
 }
 
 // Drill returns the item without its stable prefix (the persona and the

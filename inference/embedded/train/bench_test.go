@@ -38,14 +38,14 @@ func matmulFLOPs(cfg llama.Config, batch []Example) float64 {
 // sequences of 256 tokens (ContextLen positions each), the loss on the
 // positions from prompt on, and reports tokens/s (positions per second)
 // and achieved GFLOP/s by matmulFLOPs. GEMM_GONUM=1 runs the products on
-// gonum's Dgemm instead of llama.GemmNT (see gemmNT), GONUM_PARALLEL=1
+// gonum's Dgemm instead of llama.GemmNT (see useGemmNT), GONUM_PARALLEL=1
 // lets gonum parallelise each product itself (see gonumParallel), for
 // comparison.
 func benchTrainStep(b *testing.B, prompt int) {
 	gonumParallel = os.Getenv("GONUM_PARALLEL") == "1"
-	fast := gemmNT
-	gemmNT = fast && os.Getenv("GEMM_GONUM") != "1"
-	defer func() { gonumParallel, gemmNT = false, fast }()
+	fast := useGemmNT
+	useGemmNT = fast && os.Getenv("GEMM_GONUM") != "1"
+	defer func() { gonumParallel, useGemmNT = false, fast }()
 	cfg := benchConfig()
 	rng := rand.New(rand.NewPCG(1, 1))
 	ex := make([]Example, 16)

@@ -32,17 +32,17 @@ const gemmBlock = 64
 // (BenchmarkTrainStepAllTargets: 49 vs 48 GFLOP/s with GONUM_PARALLEL=1).
 var gonumParallel = false
 
-// gemmNT makes gemm run llama.GemmNT, inference's AVX2/FMA kernel, where
+// useGemmNT makes gemm run llama.GemmNT, inference's AVX2/FMA kernel, where
 // it is fast (llama.FastGemmNT); false runs gonum's Dgemm, which
 // BenchmarkTrainStep compares it with (GEMM_GONUM=1).
-var gemmNT = llama.FastGemmNT()
+var useGemmNT = llama.FastGemmNT()
 
 // gemm is C = alpha·op(A)·op(B) + beta·C with Dgemm's arguments (A, B, C
 // row-major; op transposes when the flag is blas.Trans; beta is 0 or 1).
 // Every product of the trainer goes through it, on the calling goroutine,
 // so the result is the same whatever GOMAXPROCS is.
 //
-// With gemmNT, the operands are brought to A·Bᵀ form (op(A) as [m][k],
+// With useGemmNT, the operands are brought to A·Bᵀ form (op(A) as [m][k],
 // op(B) as [n][k], transposed into pooled scratch where needed, k padded
 // with zeros to a multiple of 4) and multiplied by llama.GemmNT: the
 // copies cost O(k·(m+n)) against the product's O(m·n·k).
@@ -50,7 +50,7 @@ func gemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda in
 	if m == 0 || n == 0 {
 		return
 	}
-	if !gemmNT || gonumParallel || (beta != 0 && beta != 1) {
+	if !useGemmNT || gonumParallel || (beta != 0 && beta != 1) {
 		gemmGonum(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}

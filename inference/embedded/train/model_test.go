@@ -136,7 +136,7 @@ func TestLogitsCausal(t *testing.T) {
 // and k padded as needed) equals gonum's Dgemm for every transpose pair,
 // alpha 1 and not, beta 0 and 1, and k a multiple of 4 or not.
 func TestGemmMatchesGonum(t *testing.T) {
-	if !gemmNT {
+	if !useGemmNT {
 		t.Skip("llama.GemmNT's assembly kernel does not run here (no AVX2/FMA, or purego): gemm is gonum's")
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
