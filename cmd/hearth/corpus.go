@@ -36,6 +36,9 @@ func cmdCorpus(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	shuffle := fs.Float64("shuffle", 0, "share of lore answers that also get a copy with the fact's words in a random order (in lore and answer), which only copying word by word can answer (0..1)")
 	perturbedOnly := fs.Bool("perturbed-only", false, "write only the counterfactual and spliced copies of lore answers, not the answers as asked")
 	cfWords := fs.Int("counterfactual-words", 0, "most content words of a fact one counterfactual copy replaces (0: the default, 3)")
+	copyOut := fs.String("copy-drills", "", "also write synthetic copy drills (lines of random world words the answer copies; the first stage of the model's copy curriculum, docs/models.md) to this JSONL file")
+	copyLayout := fs.String("copy-layout", "bare", `copy drills' layout: "bare" ("copy: <words>\nagain:") or "npc" (the small dialogue prompt, three lore lines, the first copied)`)
+	copyItems := fs.Int("copy-items", 20000, "copy drills to write")
 	perSentence := fs.Int("per-sentence", 0, "questions per lore sentence per NPC that may know it (0: the default, 8)")
 	outOfScope := fs.Int("out-of-scope", 0, "questions per NPC about lore outside its scope (0: the default, 150)")
 	greetings := fs.Int("greetings", 0, "greetings per NPC (0: the default, 120)")
@@ -49,8 +52,8 @@ func cmdCorpus(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	if err := sf.parse(fs, args); err != nil {
 		return err
 	}
-	if *out == "" && *evalOut == "" {
-		return errors.New("nothing to write: set -out and/or -eval-out")
+	if *out == "" && *evalOut == "" && *copyOut == "" {
+		return errors.New("nothing to write: set -out, -eval-out and/or -copy-drills")
 	}
 	sf.data = "" // in memory: a corpus never touches a data directory
 	st, _, err := sf.open(ctx, stderr)
@@ -66,34 +69,62 @@ func cmdCorpus(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	if *out == "-" {
 		report = stderr
 	}
-	if *out != "" {
+	// NPC-layout copy drills borrow personas and leads from the corpus's
+	// lore answers, so they generate it even when it is not written.
+	npcDrills := *copyOut != "" && corpus.CopyLayout(*copyLayout) == corpus.CopyNPC
+	var loreQA []corpus.Item
+	if *out != "" || npcDrills {
 		opts := corpus.Options{Seed: sf.seed, PerSentence: *perSentence, OutOfScope: *outOfScope,
 			Greetings: *greetings, Farewells: *farewells, Barks: *barks, QuestOffers: *quests,
 			Counterfactual: *counterfactual, CounterfactualWords: *cfWords, Splice: *splice,
 			Shuffle: *shuffle, PerturbedOnly: *perturbedOnly}
 		start := time.Now()
 		var drilled []corpus.Item
-		if *drills != "" {
-			opts.Emitted = func(it corpus.Item) {
-				if it.Kind == corpus.KindLoreQA {
-					drilled = append(drilled, it.Drill())
-				}
+		opts.Emitted = func(it corpus.Item) {
+			if it.Kind != corpus.KindLoreQA {
+				return
+			}
+			if *drills != "" {
+				drilled = append(drilled, it.Drill())
+			}
+			if npcDrills {
+				loreQA = append(loreQA, it)
 			}
 		}
-		stats, err := writeCorpus(ctx, *out, stdout, w, opts)
+		var stats corpus.Stats
+		if *out == "" {
+			stats, err = corpus.Generate(ctx, w, opts, func(corpus.Item) error { return nil })
+		} else {
+			stats, err = writeCorpus(ctx, *out, stdout, w, opts)
+		}
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(report, "corpus: %s in %.1fs (seed %d)\n", *out, time.Since(start).Seconds(), sf.seed)
+		if *out != "" {
+			fmt.Fprintf(report, "corpus: %s in %.1fs (seed %d)\n", *out, time.Since(start).Seconds(), sf.seed)
+		}
 		if *drills != "" {
 			if err := writeFileAtomic(*drills, func(bw io.Writer) error { return corpus.WriteJSONL(bw, drilled) }); err != nil {
 				return err
 			}
 			fmt.Fprintf(report, "drills: %s: %d lore answers without the persona prefix\n", *drills, len(drilled))
 		}
-		if err := stats.Write(report); err != nil {
+		if *out != "" {
+			if err := stats.Write(report); err != nil {
+				return err
+			}
+		}
+	}
+	if *copyOut != "" {
+		items, err := corpus.CopyDrills(w, loreQA, corpus.CopyOptions{Seed: sf.seed, Items: *copyItems,
+			Layout: corpus.CopyLayout(*copyLayout)})
+		if err != nil {
 			return err
 		}
+		if err := writeFileAtomic(*copyOut, func(bw io.Writer) error { return corpus.WriteJSONL(bw, items) }); err != nil {
+			return err
+		}
+		fmt.Fprintf(report, "copy drills: %s: %d in the %s layout\n", *copyOut, len(items), *copyLayout)
 	}
 	if *evalOut != "" {
 		items, err := corpus.GenerateEval(ctx, w, sf.seed)

@@ -54,6 +54,27 @@ func TestCorpusCommand(t *testing.T) {
 	if err := cmdCorpus(context.Background(), []string{"-out", ""}, nil, &stdout, &stderr); err == nil {
 		t.Error("nothing to write was accepted")
 	}
+	// Copy drills alone: NPC-layout drills borrow their personas from the
+	// corpus, generated but not written.
+	drills := filepath.Join(dir, "copy.jsonl")
+	stdout.Reset()
+	if err := cmdCorpus(context.Background(), []string{"-out", "", "-copy-drills", drills, "-copy-layout", "npc", "-copy-items", "50",
+		"-per-sentence", "1", "-out-of-scope", "3", "-greetings", "3", "-farewells", "3", "-barks", "3", "-quests", "1"}, nil, &stdout, &stderr); err != nil {
+		t.Fatalf("hearth corpus -copy-drills: %v\n%s", err, stderr.String())
+	}
+	f, err = os.Open(drills)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copies, err := corpus.ReadJSONL(f)
+	f.Close()
+	if err != nil || len(copies) != 50 || copies[0].Kind != corpus.KindCopy || !strings.HasPrefix(copies[0].Prompt, "You are ") ||
+		!strings.Contains(stdout.String(), "50 in the npc layout") || strings.Contains(stdout.String(), "lore_qa") {
+		t.Fatalf("%d drills (%v), first %+v; report:\n%s", len(copies), err, copies[0], stdout.String())
+	}
+	if err := cmdCorpus(context.Background(), []string{"-out", "", "-copy-drills", drills, "-copy-layout", "tree"}, nil, &stdout, &stderr); err == nil || !strings.Contains(err.Error(), "tree") {
+		t.Errorf("an unknown copy layout: %v", err)
+	}
 }
 
 // distillInput writes n lore_qa and q quest_offer items of the committed

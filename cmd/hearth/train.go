@@ -62,7 +62,8 @@ func cmdTrain(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	ckEvery := fs.Int("checkpoint-every", 100, "checkpoint every this many steps (0: only at the end and on interrupt)")
 	snapshots := fs.Bool("snapshots", false, "with -checkpoint, also write the model as GGUF at every checkpoint (DIR/step-N.gguf), to evaluate a long run while it trains")
 	stopAt := fs.Int("stop-at", 0, "stop after this step with a checkpoint, to continue later with -resume (0: run to the end)")
-	initFrom := fs.String("init", "", "start from this GGUF model's weights and tokenizer (a second stage or fine-tuning) instead of random weights; the shape flags and -vocab are then ignored")
+	tokFrom := fs.String("tokenizer", "", "take the tokenizer from this GGUF model instead of training one on the corpus (random weights of the shape flags; so that stages trained from scratch on different corpora share one vocabulary); -vocab is then ignored")
+	initFrom := fs.String("init", "", "start from this GGUF model's weights and tokenizer (a second stage or fine-tuning) instead of random weights; the shape flags and -vocab are then ignored, except -ctx (RoPE positions are not learned)")
 	progress := fs.String("progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), on or off (plain lines)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: hearth train -corpus corpus.jsonl -out model.gguf [-checkpoint DIR [-resume]] [flags]")
@@ -108,6 +109,8 @@ func cmdTrain(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		return errors.New("-snapshots needs -checkpoint DIR")
 	case *resume && *initFrom != "":
 		return errors.New("give -resume or -init, not both")
+	case *tokFrom != "" && (*resume || *initFrom != ""):
+		return errors.New("-tokenizer is for a run from random weights: -init and -resume bring their own tokenizer")
 	case set["steps"] && set["epochs"]:
 		return errors.New("give -steps or -epochs, not both")
 	case *steps < 0 || !(*epochs > 0):
@@ -176,18 +179,30 @@ func cmdTrain(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 			return fmt.Errorf("-init %s: %w", *initFrom, err)
 		}
 		cfg = initW.Config
-		for _, n := range []string{"vocab", "dim", "layers", "heads", "kv-heads", "ffn", "ctx", "tied"} {
+		if set["ctx"] {
+			// RoPE has no learned position table, so a stage may train on
+			// longer (or shorter) sequences than the model it starts from.
+			cfg.ContextLen = *ctxLen
+			initW.Config.ContextLen = *ctxLen
+		}
+		for _, n := range []string{"vocab", "dim", "layers", "heads", "kv-heads", "ffn", "tied"} {
 			if set[n] {
 				fmt.Fprintf(stderr, "-init: -%s ignored (the model's shape continues)\n", n)
 			}
 		}
 	} else {
-		texts := make([]string, 0, 2*len(recs))
-		for _, r := range recs {
-			texts = append(texts, r.Prompt, r.Response)
-		}
-		if tok, err = bpe.Train(texts, *vocab, []string{bpe.BOSName, bpe.EOSName, bpe.PADName}); err != nil {
-			return err
+		if *tokFrom != "" {
+			if tok, err = tokenizerOf(*tokFrom); err != nil {
+				return fmt.Errorf("-tokenizer: %w", err)
+			}
+		} else {
+			texts := make([]string, 0, 2*len(recs))
+			for _, r := range recs {
+				texts = append(texts, r.Prompt, r.Response)
+			}
+			if tok, err = bpe.Train(texts, *vocab, []string{bpe.BOSName, bpe.EOSName, bpe.PADName}); err != nil {
+				return err
+			}
 		}
 		cfg = llama.Config{VocabSize: tok.VocabSize(), Dim: *dim, Layers: *layers, Heads: *heads, KVHeads: *kvHeads,
 			FFNDim: *ffn, ContextLen: *ctxLen, RopeTheta: 10000, NormEps: 1e-5, TiedEmbeddings: *tied}
@@ -314,4 +329,14 @@ func cmdTrain(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		fmt.Fprintf(stdout, "wrote %s (%s, %.1f MB); total wall time %v\n", *out, strings.ToUpper(*typ), float64(st.Size())/1e6, time.Since(start).Round(time.Millisecond))
 	}
 	return nil
+}
+
+// tokenizerOf reads the byte-level BPE tokenizer of the GGUF model at path
+// (its weights are read and dropped). Errors are the loader's.
+func tokenizerOf(path string) (*bpe.Tokenizer, error) {
+	_, meta, err := llama.LoadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return bpe.FromMeta(meta)
 }

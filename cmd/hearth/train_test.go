@@ -207,3 +207,47 @@ func TestTrainCommandInitFromModel(t *testing.T) {
 		t.Fatalf("missing -init file: %v", err)
 	}
 }
+
+// -tokenizer starts random weights on another model's vocabulary (a
+// curriculum's first stage), and -ctx with -init lengthens the context of
+// the next stage (RoPE has no learned positions).
+func TestTrainCommandTokenizerAndLongerContext(t *testing.T) {
+	dir := t.TempDir()
+	corpus := filepath.Join(dir, "corpus.jsonl")
+	writeTrainCorpus(t, corpus)
+	common := []string{"-corpus", corpus, "-lr", "1e-2", "-batch-tokens", "600", "-val", "0.1", "-eval-every", "0", "-progress", "off",
+		"-layers", "1", "-heads", "2", "-kv-heads", "1", "-ffn", "32"}
+	a := filepath.Join(dir, "a.gguf")
+	runTrain(t, append(common, "-out", a, "-steps", "3", "-vocab", "300", "-dim", "16", "-ctx", "96")...)
+	b := filepath.Join(dir, "b.gguf")
+	runTrain(t, append(common, "-out", b, "-steps", "3", "-tokenizer", a, "-vocab", "400", "-dim", "24", "-ctx", "96")...)
+	c := filepath.Join(dir, "c.gguf")
+	runTrain(t, append(common, "-out", c, "-steps", "3", "-init", b, "-ctx", "192")...)
+	wa, ta, err := llama.LoadFile(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wb, tb, err := llama.LoadFile(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wc, tc, err := llama.LoadFile(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(ta.Tokens, tb.Tokens) || !slices.Equal(ta.Merges, tb.Merges) || !slices.Equal(tb.Tokens, tc.Tokens) {
+		t.Fatal("-tokenizer or -init did not keep the vocabulary")
+	}
+	if wa.Config.Dim != 16 || wb.Config.Dim != 24 || wc.Config.Dim != 24 {
+		t.Fatalf("widths %d, %d, %d; want 16, then 24 from -dim (-tokenizer takes no weights), kept by -init", wa.Config.Dim, wb.Config.Dim, wc.Config.Dim)
+	}
+	if wa.Config.ContextLen != 96 || wb.Config.ContextLen != 96 || wc.Config.ContextLen != 192 {
+		t.Fatalf("contexts %d, %d, %d; want 96, 96, 192", wa.Config.ContextLen, wb.Config.ContextLen, wc.Config.ContextLen)
+	}
+	var out, errb strings.Builder
+	for _, bad := range [][]string{{"-tokenizer", filepath.Join(dir, "missing.gguf")}, {"-tokenizer", a, "-init", b}} {
+		if err := cmdTrain(context.Background(), append(common, append([]string{"-out", filepath.Join(dir, "d.gguf")}, bad...)...), nil, &out, &errb); err == nil || !strings.Contains(err.Error(), "-tokenizer") {
+			t.Fatalf("%v: error %v, want one naming -tokenizer", bad, err)
+		}
+	}
+}

@@ -3,7 +3,6 @@ package corpus
 import (
 	"math/rand/v2"
 	"regexp"
-	"sort"
 	"strings"
 	"unicode"
 )
@@ -44,15 +43,7 @@ func buildPools(sents []*sentence) *wordPools {
 			}
 		}
 	}
-	list := func(m map[string]bool) []string {
-		out := make([]string, 0, len(m))
-		for w := range m {
-			out = append(out, w)
-		}
-		sort.Strings(out)
-		return out
-	}
-	return &wordPools{names: list(names), numbers: list(numbers), words: list(words)}
+	return &wordPools{names: sortedKeys(names), numbers: sortedKeys(numbers), words: sortedKeys(words)}
 }
 
 // wordKind classifies a word: 'N' a name (capitalised, not the sentence's
