@@ -69,6 +69,7 @@ func commands() []command {
 		{"corpus", "generate the embedded model's training corpus and labeled eval set from a world's lore and NPCs", cmdCorpus},
 		{"distill", "replace a corpus file's responses with an OpenAI-compatible model's", cmdDistill},
 		{"train", "train the embedded model from a JSONL corpus and export GGUF", cmdTrain},
+		{"model-average", "write the element-wise mean of GGUF models of one shape (checkpoint averaging of a run's snapshots)", cmdModelAverage},
 		{"llmsim", "serve a simulated remote large model (OpenAI-compatible, log-normal time to first token) for trying -remote and -refine", cmdLlmsim},
 		{"version", "print the version", func(_ context.Context, _ []string, _ io.Reader, out, _ io.Writer) error {
 			fmt.Fprintln(out, "hearth", version)

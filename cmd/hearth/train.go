@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -78,16 +79,9 @@ func cmdTrain(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	start := time.Now()
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	var gtype gguf.Type
-	switch strings.ToLower(*typ) {
-	case "f32":
-		gtype = gguf.TypeF32
-	case "f16":
-		gtype = gguf.TypeF16
-	case "q8_0":
-		gtype = gguf.TypeQ8_0
-	default:
-		return fmt.Errorf("-type %q: want f32, f16 or q8_0", *typ)
+	gtype, err := ggufType(*typ)
+	if err != nil {
+		return err
 	}
 	var bar bool
 	switch *progress {
@@ -339,4 +333,66 @@ func tokenizerOf(path string) (*bpe.Tokenizer, error) {
 		return nil, err
 	}
 	return bpe.FromMeta(meta)
+}
+
+// ggufType is the GGUF tensor type named by a -type flag.
+func ggufType(name string) (gguf.Type, error) {
+	switch strings.ToLower(name) {
+	case "f32":
+		return gguf.TypeF32, nil
+	case "f16":
+		return gguf.TypeF16, nil
+	case "q8_0":
+		return gguf.TypeQ8_0, nil
+	}
+	return 0, fmt.Errorf("-type %q: want f32, f16 or q8_0", name)
+}
+
+// cmdModelAverage writes the element-wise mean of GGUF models of one shape
+// and vocabulary (train.Average): checkpoint averaging of a run's
+// snapshots (hearth train -snapshots), the last step of `make model`.
+func cmdModelAverage(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("hearth model-average", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", "", "GGUF file to write (required)")
+	typ := fs.String("type", "f32", "GGUF tensor type of the matrices: f32, f16 or q8_0")
+	name := fs.String("name", "hearth-npc", "model name written to the GGUF (general.name)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: hearth model-average -out model.gguf [-type f32] [-name N] a.gguf b.gguf ...")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *out == "" || fs.NArg() == 0 {
+		fs.Usage()
+		return errors.New("need -out and at least one model")
+	}
+	gtype, err := ggufType(*typ)
+	if err != nil {
+		return err
+	}
+	var ws []*llama.Weights
+	var tok *llama.TokenizerMeta
+	for _, path := range fs.Args() {
+		w, t, err := llama.LoadFile(path)
+		if err != nil {
+			return err
+		}
+		if tok == nil {
+			tok = t
+		} else if !slices.Equal(t.Tokens, tok.Tokens) || !slices.Equal(t.Merges, tok.Merges) {
+			return fmt.Errorf("%s: its vocabulary differs from %s's; models to average must share one", path, fs.Arg(0))
+		}
+		ws = append(ws, w)
+	}
+	avg, err := train.Average(ws...)
+	if err != nil {
+		return err
+	}
+	if err := llama.WriteFile(*out, avg, tok, gtype, *name); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s: the mean of %d models (%s)\n", *out, len(ws), gtype)
+	return nil
 }

@@ -251,3 +251,39 @@ func TestTrainCommandTokenizerAndLongerContext(t *testing.T) {
 		}
 	}
 }
+
+// hearth model-average writes the mean of models that share a shape and a
+// vocabulary, and refuses models that do not.
+func TestModelAverageCommand(t *testing.T) {
+	dir := t.TempDir()
+	corpus := filepath.Join(dir, "corpus.jsonl")
+	writeTrainCorpus(t, corpus)
+	common := []string{"-corpus", corpus, "-lr", "1e-2", "-batch-tokens", "600", "-val", "0.1", "-eval-every", "0", "-progress", "off",
+		"-layers", "1", "-heads", "2", "-kv-heads", "1", "-ffn", "32", "-dim", "16", "-vocab", "300", "-ctx", "96", "-steps", "3"}
+	a, b, c := filepath.Join(dir, "a.gguf"), filepath.Join(dir, "b.gguf"), filepath.Join(dir, "c.gguf")
+	runTrain(t, append(common, "-out", a)...)
+	runTrain(t, append(common, "-out", b, "-seed", "2", "-tokenizer", a)...)
+	runTrain(t, append(common, "-out", c, "-vocab", "280")...)
+	avg := filepath.Join(dir, "avg.gguf")
+	var out, errb bytes.Buffer
+	if err := cmdModelAverage(context.Background(), []string{"-out", avg, a, b}, nil, &out, &errb); err != nil {
+		t.Fatalf("%v\n%s", err, errb.String())
+	}
+	wa, _, _ := llama.LoadFile(a)
+	wb, _, _ := llama.LoadFile(b)
+	wm, _, err := llama.LoadFile(avg)
+	if err != nil || !strings.Contains(out.String(), "mean of 2 models") {
+		t.Fatalf("%v; %s", err, out.String())
+	}
+	// F32 on disk: the mean of two float32 values, rounded once.
+	for i, v := range wm.TokenEmbed {
+		if want := float64(float32((wa.TokenEmbed[i] + wb.TokenEmbed[i]) / 2)); v != want {
+			t.Fatalf("token_embd[%d] = %g, want %g", i, v, want)
+		}
+	}
+	for _, bad := range [][]string{{"-out", avg}, {a, b}, {"-out", avg, a, c}, {"-out", avg, "-type", "q4", a}} {
+		if err := cmdModelAverage(context.Background(), bad, nil, &out, &errb); err == nil {
+			t.Fatalf("%v: no error", bad)
+		}
+	}
+}

@@ -16,10 +16,10 @@ import (
 // memorised: only an induction mechanism — find the earlier occurrence of
 // the current token, predict the token that followed it (Olsson et al.
 // 2022, "In-context Learning and Induction Heads") — lowers the loss on
-// them. Measured on the shipped shape (d 128, 4 layers), the bare layout
+// them. Measured at the shipped shape (d 128, 4 layers), the bare layout
 // forms that mechanism in about 0.5 M tokens from random weights, while
-// the NPC layout from random weights did not in 1.6 M; started from a model
-// that copies in the bare layout, the NPC layout copies within 0.6 M more
+// the NPC layout from random weights had not in 1 M; started from a model
+// that copies in the bare layout, the NPC layout copied within 1.2 M more
 // (docs/models.md, "A copy curriculum"). So the curriculum is bare drills,
 // then NPC-layout drills, then the NPC corpus.
 
@@ -53,7 +53,9 @@ type CopyOptions struct {
 	// the first is copied, the others are distractors.
 	Lines int
 	// MinWords and MaxWords bound the words of a line (defaults: 10 and 10
-	// for CopyBare, 6 and 24 for CopyNPC, the span of the world's facts).
+	// for CopyBare, 6 and 40 for CopyNPC: the demo world's facts run up to
+	// 39 words, and a model drilled on at most 24 copied only a third of
+	// the held-out facts longer than that).
 	MinWords, MaxWords int
 }
 
@@ -70,7 +72,7 @@ func (o CopyOptions) withDefaults() CopyOptions {
 	if o.MinWords == 0 && o.MaxWords == 0 {
 		o.MinWords, o.MaxWords = 10, 10
 		if o.Layout == CopyNPC {
-			o.MinWords, o.MaxWords = 6, 24
+			o.MinWords, o.MaxWords = 6, 40
 		}
 	}
 	return o
@@ -86,11 +88,11 @@ type copyVoice struct {
 
 // CopyDrills writes opts.Items synthetic copy drills (KindCopy) whose lines
 // are random words of the world's lore (w.Chunks), with the punctuation
-// they carry there, and, for CopyNPC,
-// whose headings are the lore's heading paths. CopyNPC borrows each
-// drill's persona prefix, NPC name and lead from a random lore_qa item of
-// base (the corpus Generate writes); CopyBare needs no base. The same
-// world, base and options give the same items.
+// they carry there, and whose CopyNPC headings are the lore's heading
+// paths. CopyNPC borrows each drill's persona prefix, NPC name and lead
+// from a random lore_qa item of base (the corpus Generate writes);
+// CopyBare needs no base. The same world, base and options give the same
+// items.
 //
 // Errors: an unknown layout, Items < 0, Lines < 1, words out of order or
 // below 2, no lore words, and for CopyNPC no lore_qa item in base.

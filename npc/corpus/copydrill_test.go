@@ -50,8 +50,8 @@ func TestCopyDrills(t *testing.T) {
 			if text != it.Fact || !strings.HasSuffix(it.Response, it.Fact) || strings.Count(it.Prompt, "\n- [") != 3 {
 				t.Fatalf("npc item %d: first lore line %q, fact %q, answer %q", i, first, it.Fact, it.Response)
 			}
-			if n := len(strings.Fields(it.Fact)); n < 6 || n > 24 {
-				t.Fatalf("npc item %d: %d words, want 6..24", i, n)
+			if n := len(strings.Fields(it.Fact)); n < 6 || n > 40 {
+				t.Fatalf("npc item %d: %d words, want 6..40", i, n)
 			}
 			name := strings.TrimSuffix(lines[len(lines)-2], ":")
 			if !strings.HasPrefix(it.Prompt, "You are "+name+",") || it.NPC == "" {
