@@ -58,19 +58,37 @@ demo:
 chat: build
 	./bin/hearth chat -embedded -data .hearth/demo-data $(LORE_FLAGS)
 
-## model: rebuild the shipped model from nothing (deterministic; about 1.5 hours on 2 cores):
-## stage 1 trains a fresh tokenizer and model on the demo world's corpus, stage 2 continues
-## on the corpus with counterfactual lore answers; then the eval. Model card: docs/models.md
+## model: rebuild the shipped model (deterministic; about 80 minutes on 2 cores), a copy
+## curriculum (docs/models.md): stage 1 learns to copy in bare drills, stage 2 in the NPC prompt's
+## layout, stages 3 and 4 train on the demo world's corpus with counterfactual (and spliced) lore
+## answers and more drills; the model is the mean of stage 4's last snapshots; then the eval.
+## The vocabulary is the committed model's (VOCAB_FROM).
 MODEL_OUT ?= inference/embedded/shipped/hearth-village.gguf
+VOCAB_FROM ?= inference/embedded/shipped/hearth-village.gguf
 model: build
 	mkdir -p .hearth
-	./bin/hearth corpus -out .hearth/corpus.jsonl
-	./bin/hearth train -corpus .hearth/corpus.jsonl -out .hearth/stage1.gguf -checkpoint .hearth/train1 \
-		-steps 450 -batch-tokens 8192 -val 0.01 -eval-every 50 -name hearth-village
+	./bin/hearth corpus -out "" -copy-drills .hearth/copy-bare.jsonl
+	./bin/hearth corpus -out "" -copy-drills .hearth/copy-npc.jsonl -copy-layout npc -copy-items 30000
 	./bin/hearth corpus -out .hearth/corpus-cf.jsonl -counterfactual 1
-	./bin/hearth train -corpus .hearth/corpus-cf.jsonl -init .hearth/stage1.gguf -out $(MODEL_OUT) \
-		-checkpoint .hearth/train2 -steps 250 -lr 2e-3 -warmup 10 -seed 2 -batch-tokens 8192 \
-		-val 0.01 -eval-every 50 -name hearth-village
+	./bin/hearth corpus -out "" -seed 2 -copy-drills .hearth/copy-npc2.jsonl -copy-layout npc -copy-items 16000
+	cat .hearth/corpus-cf.jsonl .hearth/copy-npc2.jsonl > .hearth/stage3.jsonl
+	./bin/hearth corpus -out .hearth/corpus-cfs.jsonl -seed 3 -counterfactual 1 -counterfactual-words 6 -splice 0.5
+	./bin/hearth corpus -out "" -seed 3 -copy-drills .hearth/copy-npc3.jsonl -copy-layout npc -copy-items 16000
+	cat .hearth/corpus-cfs.jsonl .hearth/copy-npc3.jsonl > .hearth/stage4.jsonl
+	./bin/hearth train -corpus .hearth/copy-bare.jsonl -tokenizer $(VOCAB_FROM) -out .hearth/stage1.gguf \
+		-checkpoint .hearth/train1 -steps 600 -batch-tokens 2048 -ctx 96 -lr 3e-3 -val 0.02 -eval-every 100
+	./bin/hearth train -corpus .hearth/copy-npc.jsonl -init .hearth/stage1.gguf -ctx 512 -out .hearth/unused.gguf \
+		-checkpoint .hearth/train2 -snapshots -steps 700 -stop-at 400 -batch-tokens 4096 -lr 2e-3 -warmup 20 \
+		-val 0.02 -eval-every 50
+	cp .hearth/train2/step-400.gguf .hearth/stage2.gguf
+	./bin/hearth train -corpus .hearth/stage3.jsonl -init .hearth/stage2.gguf -out .hearth/stage3.gguf \
+		-checkpoint .hearth/train3 -steps 700 -batch-tokens 8192 -lr 1.5e-3 -warmup 20 -val 0.01 -eval-every 100
+	./bin/hearth train -corpus .hearth/stage4.jsonl -init .hearth/stage3.gguf -out .hearth/stage4.gguf \
+		-checkpoint .hearth/train4 -snapshots -steps 1000 -batch-tokens 8192 -lr 1e-3 -warmup 20 -seed 3 \
+		-val 0.01 -eval-every 100
+	./bin/hearth model-average -name hearth-village -out $(MODEL_OUT) .hearth/train4/step-400.gguf \
+		.hearth/train4/step-500.gguf .hearth/train4/step-600.gguf .hearth/train4/step-700.gguf \
+		.hearth/train4/step-800.gguf .hearth/train4/step-900.gguf .hearth/stage4.gguf
 	$(GO) build -o bin/hearth ./cmd/hearth
 	./bin/hearth model-eval -model $(MODEL_OUT)
 
