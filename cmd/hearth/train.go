@@ -178,6 +178,9 @@ func cmdTrain(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 			// longer (or shorter) sequences than the model it starts from.
 			cfg.ContextLen = *ctxLen
 			initW.Config.ContextLen = *ctxLen
+			if err := cfg.Validate(); err != nil {
+				return fmt.Errorf("-ctx: %w", err)
+			}
 		}
 		for _, n := range []string{"vocab", "dim", "layers", "heads", "kv-heads", "ffn", "tied"} {
 			if set[n] {

@@ -245,6 +245,9 @@ func TestTrainCommandTokenizerAndLongerContext(t *testing.T) {
 		t.Fatalf("contexts %d, %d, %d; want 96, 96, 192", wa.Config.ContextLen, wb.Config.ContextLen, wc.Config.ContextLen)
 	}
 	var out, errb strings.Builder
+	if err := cmdTrain(context.Background(), append(common, "-out", filepath.Join(dir, "d.gguf"), "-init", b, "-ctx", "0"), nil, &out, &errb); err == nil || !strings.Contains(err.Error(), "-ctx") {
+		t.Fatalf("-init with -ctx 0: error %v, want one naming -ctx", err)
+	}
 	for _, bad := range [][]string{{"-tokenizer", filepath.Join(dir, "missing.gguf")}, {"-tokenizer", a, "-init", b}} {
 		if err := cmdTrain(context.Background(), append(common, append([]string{"-out", filepath.Join(dir, "d.gguf")}, bad...)...), nil, &out, &errb); err == nil || !strings.Contains(err.Error(), "-tokenizer") {
 			t.Fatalf("%v: error %v, want one naming -tokenizer", bad, err)
