@@ -36,7 +36,7 @@ func cmdCorpus(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	shuffle := fs.Float64("shuffle", 0, "share of lore answers that also get a copy with the fact's words in a random order (in lore and answer), which only copying word by word can answer (0..1)")
 	perturbedOnly := fs.Bool("perturbed-only", false, "write only the counterfactual and spliced copies of lore answers, not the answers as asked")
 	cfWords := fs.Int("counterfactual-words", 0, "most content words of a fact one counterfactual copy replaces (0: the default, 3)")
-	copyOut := fs.String("copy-drills", "", "also write synthetic copy drills (lines of random world words the answer copies; the first stage of the model's copy curriculum, docs/models.md) to this JSONL file")
+	copyOut := fs.String("copy-drills", "", "also write synthetic copy drills (lines of random world words the answer copies; the first stages of the model's copy curriculum, docs/models.md) to this JSONL file")
 	copyLayout := fs.String("copy-layout", "bare", `copy drills' layout: "bare" ("copy: <words>\nagain:") or "npc" (the small dialogue prompt, three lore lines, the first copied)`)
 	copyItems := fs.Int("copy-items", 20000, "copy drills to write")
 	perSentence := fs.Int("per-sentence", 0, "questions per lore sentence per NPC that may know it (0: the default, 8)")
