@@ -58,10 +58,10 @@ demo:
 chat: build
 	./bin/hearth chat -embedded -data .hearth/demo-data $(LORE_FLAGS)
 
-## model: rebuild the shipped model (deterministic; about 80 minutes on 2 cores), a copy
+## model: rebuild the shipped model (deterministic; about 2 hours on 2 cores), a copy
 ## curriculum (docs/models.md): stage 1 learns to copy in bare drills, stage 2 in the NPC prompt's
-## layout, stages 3 and 4 train on the demo world's corpus with counterfactual (and spliced) lore
-## answers and more drills; the model is the mean of stage 4's last snapshots; then the eval.
+## layout, stages 3 to 5 train on the demo world's corpus with counterfactual (and spliced) lore
+## answers and more drills, stages 4 and 5 ending in the mean of their snapshots; then the eval.
 ## The vocabulary is the committed model's (VOCAB_FROM).
 MODEL_OUT ?= inference/embedded/shipped/hearth-village.gguf
 VOCAB_FROM ?= inference/embedded/shipped/hearth-village.gguf
@@ -75,6 +75,9 @@ model: build
 	./bin/hearth corpus -out .hearth/corpus-cfs.jsonl -seed 3 -counterfactual 1 -counterfactual-words 6 -splice 0.5
 	./bin/hearth corpus -out "" -seed 3 -copy-drills .hearth/copy-npc3.jsonl -copy-layout npc -copy-items 16000
 	cat .hearth/corpus-cfs.jsonl .hearth/copy-npc3.jsonl > .hearth/stage4.jsonl
+	./bin/hearth corpus -out .hearth/corpus-cfs4.jsonl -seed 4 -counterfactual 1 -counterfactual-words 6 -splice 0.5
+	./bin/hearth corpus -out "" -seed 4 -copy-drills .hearth/copy-npc4.jsonl -copy-layout npc -copy-items 16000
+	cat .hearth/corpus-cfs4.jsonl .hearth/copy-npc4.jsonl > .hearth/stage5.jsonl
 	./bin/hearth train -corpus .hearth/copy-bare.jsonl -tokenizer $(VOCAB_FROM) -out .hearth/stage1.gguf \
 		-checkpoint .hearth/train1 -steps 600 -batch-tokens 2048 -ctx 96 -lr 3e-3 -val 0.02 -eval-every 100
 	./bin/hearth train -corpus .hearth/copy-npc.jsonl -init .hearth/stage1.gguf -ctx 512 -out .hearth/unused.gguf \
@@ -86,9 +89,15 @@ model: build
 	./bin/hearth train -corpus .hearth/stage4.jsonl -init .hearth/stage3.gguf -out .hearth/stage4.gguf \
 		-checkpoint .hearth/train4 -snapshots -steps 1000 -batch-tokens 8192 -lr 1e-3 -warmup 20 -seed 3 \
 		-val 0.01 -eval-every 100
-	./bin/hearth model-average -name hearth-village -out $(MODEL_OUT) .hearth/train4/step-400.gguf \
+	./bin/hearth model-average -out .hearth/stage4avg.gguf .hearth/train4/step-400.gguf \
 		.hearth/train4/step-500.gguf .hearth/train4/step-600.gguf .hearth/train4/step-700.gguf \
 		.hearth/train4/step-800.gguf .hearth/train4/step-900.gguf .hearth/stage4.gguf
+	./bin/hearth train -corpus .hearth/stage5.jsonl -init .hearth/stage4avg.gguf -out .hearth/stage5.gguf \
+		-checkpoint .hearth/train5 -snapshots -steps 800 -batch-tokens 8192 -lr 5e-4 -warmup 20 -seed 4 \
+		-val 0.01 -eval-every 100
+	./bin/hearth model-average -name hearth-village -out $(MODEL_OUT) .hearth/train5/step-200.gguf \
+		.hearth/train5/step-300.gguf .hearth/train5/step-400.gguf .hearth/train5/step-500.gguf \
+		.hearth/train5/step-600.gguf .hearth/train5/step-700.gguf .hearth/stage5.gguf
 	$(GO) build -o bin/hearth ./cmd/hearth
 	./bin/hearth model-eval -model $(MODEL_OUT)
 
