@@ -172,16 +172,15 @@ func cmdTrain(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		if tok, err = bpe.FromMeta(initMeta); err != nil {
 			return fmt.Errorf("-init %s: %w", *initFrom, err)
 		}
-		cfg = initW.Config
 		if set["ctx"] {
 			// RoPE has no learned position table, so a stage may train on
 			// longer (or shorter) sequences than the model it starts from.
-			cfg.ContextLen = *ctxLen
 			initW.Config.ContextLen = *ctxLen
-			if err := cfg.Validate(); err != nil {
+			if err := initW.Config.Validate(); err != nil {
 				return fmt.Errorf("-ctx: %w", err)
 			}
 		}
+		cfg = initW.Config
 		for _, n := range []string{"vocab", "dim", "layers", "heads", "kv-heads", "ffn", "tied"} {
 			if set[n] {
 				fmt.Fprintf(stderr, "-init: -%s ignored (the model's shape continues)\n", n)
@@ -384,7 +383,7 @@ func cmdModelAverage(_ context.Context, args []string, _ io.Reader, stdout, stde
 		}
 		if tok == nil {
 			tok = t
-		} else if !slices.Equal(t.Tokens, tok.Tokens) || !slices.Equal(t.Merges, tok.Merges) {
+		} else if !sameVocabulary(t, tok) {
 			return fmt.Errorf("%s: its vocabulary differs from %s's; models to average must share one", path, fs.Arg(0))
 		}
 		ws = append(ws, w)
@@ -398,4 +397,10 @@ func cmdModelAverage(_ context.Context, args []string, _ io.Reader, stdout, stde
 	}
 	fmt.Fprintf(stdout, "wrote %s: the mean of %d models (%s)\n", *out, len(ws), gtype)
 	return nil
+}
+
+// sameVocabulary reports whether two tokenizers have the same tokens and
+// merges, so that token ids mean the same in both models.
+func sameVocabulary(a, b *llama.TokenizerMeta) bool {
+	return slices.Equal(a.Tokens, b.Tokens) && slices.Equal(a.Merges, b.Merges)
 }

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -191,15 +190,9 @@ func TestTrainCommandInitFromModel(t *testing.T) {
 	if before := floatAfter(t, out, "val loss before:"); before > first+1e-9 || before < first-1e-9 {
 		t.Fatalf("second stage starts at val loss %g, the first ended at %g", before, first)
 	}
-	wa, ta, err := llama.LoadFile(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wb, tb, err := llama.LoadFile(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if wb.Config != wa.Config || !slices.Equal(ta.Tokens, tb.Tokens) || !slices.Equal(ta.Merges, tb.Merges) {
+	wa, ta := loadModel(t, a)
+	wb, tb := loadModel(t, b)
+	if wb.Config != wa.Config || !sameVocabulary(ta, tb) {
 		t.Fatalf("-init changed the shape or the tokenizer: %+v vs %+v", wb.Config, wa.Config)
 	}
 	var out2, errb strings.Builder
@@ -223,19 +216,10 @@ func TestTrainCommandTokenizerAndLongerContext(t *testing.T) {
 	runTrain(t, append(common, "-out", b, "-steps", "3", "-tokenizer", a, "-vocab", "400", "-dim", "24", "-ctx", "96")...)
 	c := filepath.Join(dir, "c.gguf")
 	runTrain(t, append(common, "-out", c, "-steps", "3", "-init", b, "-ctx", "192")...)
-	wa, ta, err := llama.LoadFile(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wb, tb, err := llama.LoadFile(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wc, tc, err := llama.LoadFile(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(ta.Tokens, tb.Tokens) || !slices.Equal(ta.Merges, tb.Merges) || !slices.Equal(tb.Tokens, tc.Tokens) {
+	wa, ta := loadModel(t, a)
+	wb, tb := loadModel(t, b)
+	wc, tc := loadModel(t, c)
+	if !sameVocabulary(ta, tb) || !sameVocabulary(tb, tc) {
 		t.Fatal("-tokenizer or -init did not keep the vocabulary")
 	}
 	if wa.Config.Dim != 16 || wb.Config.Dim != 24 || wc.Config.Dim != 24 {
@@ -272,11 +256,11 @@ func TestModelAverageCommand(t *testing.T) {
 	if err := cmdModelAverage(context.Background(), []string{"-out", avg, a, b}, nil, &out, &errb); err != nil {
 		t.Fatalf("%v\n%s", err, errb.String())
 	}
-	wa, _, _ := llama.LoadFile(a)
-	wb, _, _ := llama.LoadFile(b)
-	wm, _, err := llama.LoadFile(avg)
-	if err != nil || !strings.Contains(out.String(), "mean of 2 models") {
-		t.Fatalf("%v; %s", err, out.String())
+	wa, _ := loadModel(t, a)
+	wb, _ := loadModel(t, b)
+	wm, _ := loadModel(t, avg)
+	if !strings.Contains(out.String(), "mean of 2 models") {
+		t.Fatalf("report: %s", out.String())
 	}
 	// F32 on disk: the mean of two float32 values, rounded once.
 	for i, v := range wm.TokenEmbed {
@@ -289,4 +273,14 @@ func TestModelAverageCommand(t *testing.T) {
 			t.Fatalf("%v: no error", bad)
 		}
 	}
+}
+
+// loadModel reads a GGUF model the trainer wrote, failing the test on error.
+func loadModel(t *testing.T, path string) (*llama.Weights, *llama.TokenizerMeta) {
+	t.Helper()
+	w, tok, err := llama.LoadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w, tok
 }
