@@ -57,6 +57,14 @@ type Options struct {
 	// each request's Temperature is used. Zero value: top-k 40, top-p 0.95, repetition
 	// penalty 1.1.
 	Sampling Sampling
+	// QuoteMinBytes engages the quote lock (quoteLock): once a reply's
+	// tail, starting at a word, is the first QuoteMinBytes bytes or more
+	// of a lore sentence the prompt shows (a sentence of req.Facts found
+	// verbatim in the prompt), every next token must continue that sentence
+	// exactly to its end. The model still chooses whether to quote and
+	// which sentence; it cannot slip inside one. 0: DefaultQuoteMinBytes;
+	// negative: off. Requests with a ResponseSchema are not locked.
+	QuoteMinBytes int
 	// Stop sequences added to every request's; default ["\n"]: the shipped
 	// model answers in one line, and a second line would be the model
 	// writing the player's next turn.
@@ -89,6 +97,9 @@ func (o *Options) defaults() {
 	}
 	if o.Sampling == (Sampling{}) {
 		o.Sampling = Sampling{TopK: 40, TopP: 0.95, RepetitionPenalty: 1.1}
+	}
+	if o.QuoteMinBytes == 0 {
+		o.QuoteMinBytes = DefaultQuoteMinBytes
 	}
 	if o.Stop == nil {
 		o.Stop = []string{"\n"}
@@ -123,6 +134,7 @@ type Engine struct {
 	model *llama.Model
 	tok   *bpe.Tokenizer
 	vocab *constrain.Vocab
+	quote *quoteVocab // the vocabulary as the quote lock reads it
 	opts  Options
 	desc  string // model description for logs and /v1/models
 
@@ -190,7 +202,7 @@ func New(w *llama.Weights, tok *bpe.Tokenizer, opts Options) (*Engine, error) {
 	}
 	c := w.Config
 	e := &Engine{
-		model: m, tok: tok, opts: opts,
+		model: m, tok: tok, opts: opts, quote: newQuoteVocab(tokens),
 		vocab:   constrain.NewVocab(tokens, tok.EOS()),
 		desc:    fmt.Sprintf("llama d=%d layers=%d heads=%d/%d ffn=%d vocab=%d ctx=%d (%.2fM params)", c.Dim, c.Layers, c.Heads, c.KVHeads, c.FFNDim, c.VocabSize, c.ContextLen, float64(c.Params())/1e6),
 		jobs:    make(chan *job, opts.MaxQueue),
@@ -248,6 +260,7 @@ type job struct {
 	sampler   *sampler
 	matcher   *constrain.Matcher
 	schema    *constrain.Schema
+	quote     *quoteLock // nil: no lore sentence to hold the reply to
 	out       *textOut
 	start     time.Time
 
@@ -320,6 +333,9 @@ func (e *Engine) Generate(ctx context.Context, req *inference.Request, sink infe
 		// The schema bounds the document (maxLength, maxItems); a token cap
 		// could only cut it into invalid JSON, so the context is the cap.
 		j.maxTokens = ctxLen - len(ids)
+	}
+	if j.matcher == nil {
+		j.quote = newQuoteLock(req.Facts, prompt, e.opts.QuoteMinBytes)
 	}
 	j.out = newTextOut(stops)
 	select {

@@ -155,11 +155,14 @@ func (e *Engine) step(j *job) bool {
 		return false
 	}
 	var allowed []bool
-	if j.matcher != nil {
-		if j.allowed == nil {
-			j.allowed = make([]bool, len(j.logits))
-		}
+	if (j.matcher != nil || j.quote != nil) && j.allowed == nil {
+		j.allowed = make([]bool, len(j.logits))
+	}
+	switch {
+	case j.matcher != nil:
 		j.matcher.Mask(j.allowed)
+		allowed = j.allowed
+	case j.quote != nil && j.quote.mask(e.quote, j.allowed):
 		allowed = j.allowed
 	}
 	tok := j.sampler.next(j.logits, allowed)
@@ -181,6 +184,9 @@ func (e *Engine) step(j *job) bool {
 			j.err = fmt.Errorf("embedded: constrained decoding: %w", err)
 			return false
 		}
+	}
+	if j.quote != nil {
+		j.quote.accept(e.quote.toks[tok])
 	}
 	j.generated++
 	j.emit(j.out.addToken(e.tok, tok))
