@@ -39,6 +39,7 @@ func cmdCorpus(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	copyOut := fs.String("copy-drills", "", "also write synthetic copy drills (lines of random world words the answer copies; the first stages of the model's copy curriculum, docs/models.md) to this JSONL file")
 	copyLayout := fs.String("copy-layout", "bare", `copy drills' layout: "bare" ("copy: <words>\nagain:") or "npc" (the small dialogue prompt, three lore lines, the first copied)`)
 	copyItems := fs.Int("copy-items", 20000, "copy drills to write")
+	copyConfusable := fs.Float64("copy-confusable", 0, "share of npc-layout copy drills whose copied line repeats a span of itself and whose other lines start as it does (0..1)")
 	perSentence := fs.Int("per-sentence", 0, "questions per lore sentence per NPC that may know it (0: the default, 8)")
 	outOfScope := fs.Int("out-of-scope", 0, "questions per NPC about lore outside its scope (0: the default, 150)")
 	greetings := fs.Int("greetings", 0, "greetings per NPC (0: the default, 120)")
@@ -117,7 +118,7 @@ func cmdCorpus(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	}
 	if *copyOut != "" {
 		items, err := corpus.CopyDrills(w, loreQA, corpus.CopyOptions{Seed: sf.seed, Items: *copyItems,
-			Layout: corpus.CopyLayout(*copyLayout)})
+			Layout: corpus.CopyLayout(*copyLayout), Confusable: *copyConfusable})
 		if err != nil {
 			return err
 		}

@@ -57,6 +57,17 @@ type CopyOptions struct {
 	// 39 words, and a model drilled on at most 24 copied only a third of
 	// the held-out facts longer than that).
 	MinWords, MaxWords int
+	// Confusable is the share (0 to 1) of CopyNPC drills made hard to copy
+	// by position alone: the copied line repeats a span of its own words
+	// further on with a different continuation ("1 penny each, or 10 for
+	// 8" after "1 penny each"), and each distractor line forks from it,
+	// starting with its first words and going on with others. Where a token
+	// recurs, only the line and the place being copied say what comes next;
+	// the shipped model's held-out failures were mostly such slips, or
+	// replies that went on with another line (docs/models.md). 0 (the
+	// default) draws no extra random numbers, so earlier drills stay
+	// byte-identical.
+	Confusable float64
 }
 
 func (o CopyOptions) withDefaults() CopyOptions {
@@ -105,6 +116,8 @@ func CopyDrills(w World, base []Item, opts CopyOptions) ([]Item, error) {
 		return nil, fmt.Errorf("corpus: copy drills: items %d must be ≥ 0 and lines %d ≥ 1", opts.Items, opts.Lines)
 	case opts.MinWords < 2 || opts.MaxWords < opts.MinWords:
 		return nil, fmt.Errorf("corpus: copy drills: words per line %d..%d: want 2 ≤ min ≤ max", opts.MinWords, opts.MaxWords)
+	case !(opts.Confusable >= 0 && opts.Confusable <= 1):
+		return nil, fmt.Errorf("corpus: copy drills: confusable share %g: want 0 to 1", opts.Confusable)
 	}
 	vocab, headings := map[string]bool{}, map[string]bool{}
 	for _, c := range w.Chunks {
@@ -149,6 +162,10 @@ func CopyDrills(w World, base []Item, opts CopyOptions) ([]Item, error) {
 		}
 		v := voices[rng.IntN(len(voices))]
 		first := line()
+		confusable := opts.Confusable > 0 && rng.Float64() < opts.Confusable
+		if confusable {
+			echoSpan(rng, first)
+		}
 		fact := strings.Join(first, " ") + "."
 		var b strings.Builder
 		b.WriteString(v.prefix)
@@ -156,7 +173,13 @@ func CopyDrills(w World, base []Item, opts CopyOptions) ([]Item, error) {
 		for i := range opts.Lines {
 			text := fact
 			if i > 0 {
-				text = strings.Join(line(), " ") + "."
+				other := line()
+				if confusable {
+					// The distractor starts as the copied line does, then forks.
+					k := 1 + rng.IntN(len(first)-1)
+					other = append(append([]string(nil), first[:k]...), other[min(k, len(other)-1):]...)
+				}
+				text = strings.Join(other, " ") + "."
 			}
 			fmt.Fprintf(&b, "- [%s] %s\n", heads[rng.IntN(len(heads))], text)
 		}
@@ -167,6 +190,19 @@ func CopyDrills(w World, base []Item, opts CopyOptions) ([]Item, error) {
 			Response: v.leads[rng.IntN(len(v.leads))] + fact, Kind: KindCopy, NPC: v.npc, Fact: fact})
 	}
 	return out, nil
+}
+
+// echoSpan copies a span of one to three of l's words to a later place in
+// l, overwriting what was there, so that the span recurs with a different
+// continuation. Lines of fewer than four words are left alone.
+func echoSpan(rng *rand.Rand, l []string) {
+	if len(l) < 4 {
+		return
+	}
+	n := 1 + rng.IntN(min(3, (len(l)-1)/2))        // leaves from's range non-empty
+	from := rng.IntN(len(l) - 2*n)                 // the span: l[from : from+n]
+	to := from + n + 1 + rng.IntN(len(l)-from-2*n) // a later start, leaving a word between
+	copy(l[to:to+n], l[from:from+n])
 }
 
 var (

@@ -1,6 +1,7 @@
 package corpus_test
 
 import (
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -66,12 +67,67 @@ func TestCopyDrills(t *testing.T) {
 		}
 	}
 	for _, bad := range []corpus.CopyOptions{{Layout: "tree"}, {Items: -1}, {MinWords: 5, MaxWords: 3},
-		{Layout: corpus.CopyNPC, Lines: -1}} {
+		{Layout: corpus.CopyNPC, Lines: -1}, {Confusable: -0.1}, {Confusable: 1.5}, {Confusable: math.NaN()}} {
 		if _, err := corpus.CopyDrills(w, base, bad); err == nil {
 			t.Fatalf("%+v: no error", bad)
 		}
 	}
 	if _, err := corpus.CopyDrills(w, nil, corpus.CopyOptions{Layout: corpus.CopyNPC}); err == nil {
 		t.Fatal("NPC-layout drills without lore answers to borrow personas from: no error")
+	}
+}
+
+// Confusable drills: the copied line repeats a span of its own words, and
+// every distractor starts as it does and then differs, so that copying by
+// the last token alone goes wrong. Confusable 0 leaves the drills as they
+// were.
+func TestCopyDrillsConfusable(t *testing.T) {
+	w := demo(t)
+	base, _, _ := generate(t, w, small)
+	plain := corpus.CopyOptions{Seed: 5, Items: 200, Layout: corpus.CopyNPC}
+	before, _ := corpus.CopyDrills(w, base, plain)
+	plain.Confusable = 0
+	if again, _ := corpus.CopyDrills(w, base, plain); !reflect.DeepEqual(before, again) {
+		t.Fatal("Confusable 0 changed the drills")
+	}
+	opts := plain
+	opts.Confusable = 1
+	items, err := corpus.CopyDrills(w, base, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, it := range items {
+		fact := strings.Fields(strings.TrimSuffix(it.Fact, "."))
+		recurs := false
+		for a := range fact {
+			for b := a + 2; b < len(fact); b++ { // at least a word between
+				recurs = recurs || fact[a] == fact[b]
+			}
+		}
+		if !recurs {
+			t.Fatalf("item %d: no word of the copied line %q recurs", i, it.Fact)
+		}
+		r := corpus.RequestFor(it)
+		if len(r.Facts) != 3 || r.Facts[0].Text != it.Fact || !strings.HasSuffix(it.Response, it.Fact) {
+			t.Fatalf("item %d: facts %+v, answer %q", i, r.Facts, it.Response)
+		}
+		for _, d := range r.Facts[1:] {
+			if d.Text == it.Fact || strings.Fields(d.Text)[0] != fact[0] {
+				t.Fatalf("item %d: distractor %q does not fork from the copied line %q", i, d.Text, it.Fact)
+			}
+		}
+	}
+	half := plain
+	half.Confusable = 0.5
+	mixed, _ := corpus.CopyDrills(w, base, half)
+	forked := 0
+	for _, it := range mixed {
+		r := corpus.RequestFor(it)
+		if strings.Fields(r.Facts[1].Text)[0] == strings.Fields(it.Fact)[0] {
+			forked++
+		}
+	}
+	if forked < 70 || forked > 130 {
+		t.Fatalf("Confusable 0.5: %d of 200 drills forked, want about half", forked)
 	}
 }
