@@ -9,7 +9,7 @@ LORE_FLAGS := $(if $(wildcard $(SRD)),-lore srd=$(SRD),)
 
 .PHONY: run test test-short fuzz bench soak demo chat model model-eval build vet fmt clean
 
-## run: serve the demo world over WebSocket on ws://$(ADDR)/v1/ws (offline; template floor and cache, -model off)
+## run: serve the demo world over WebSocket on ws://$(ADDR)/v1/ws (offline; the shipped model, the template floor and the cache)
 run: build
 	./bin/hearth serve -addr $(ADDR) -data $(DATA) $(LORE_FLAGS)
 

@@ -40,7 +40,7 @@ func cmdChat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs.SetOutput(stderr)
 	var sf stackFlags
 	sf.register(fs, ".hearth/data")
-	sf.registerModel(fs, "off")
+	sf.registerModel(fs, "shipped")
 	sf.registerRemote(fs)
 	serverURL := fs.String("server", "", "talk to a running server, e.g. ws://127.0.0.1:7777/v1/ws (default: embedded)")
 	fs.Bool("embedded", false, "run the runtime in this process (the default when -server is empty)")

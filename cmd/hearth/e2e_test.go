@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -150,8 +151,16 @@ func (w *lockedWriter) String() string {
 	return w.b.String()
 }
 
+// serveProc starts `hearth serve` on a free port with data as its -data.
+// Unless extra names a -model, the server runs with -model off: these
+// tests assert the template floor's lore lines, which are deterministic,
+// and they need not pay the embedded model's load and pre-generation.
 func serveProc(t *testing.T, data string, extra ...string) *proc {
-	args := append([]string{"serve", "-addr", "127.0.0.1:0", "-data", data}, extra...)
+	args := []string{"serve", "-addr", "127.0.0.1:0", "-data", data}
+	if !slices.Contains(extra, "-model") {
+		args = append(args, "-model", "off")
+	}
+	args = append(args, extra...)
 	return startProc(t, exec.Command(hearthBin, args...))
 }
 
@@ -321,11 +330,12 @@ func srdNPC(t *testing.T) string {
 	return ""
 }
 
-// `hearth serve -model shipped` has the shipped model as its neural tier:
-// with room in the budget a question is answered by it, and with the
-// default 50 ms a reply is on time whichever tier gives it.
+// `hearth serve` (no -model: the default, as `make run` starts it) has the
+// shipped model as its neural tier: with room in the budget a question is
+// answered by it, quoting the lore, and with the default 50 ms a reply is
+// on time whichever tier gives it.
 func TestServeAnswersFromTheShippedModel(t *testing.T) {
-	p := serveProc(t, "", "-log", "warn", "-model", "shipped")
+	p := startProc(t, exec.Command(hearthBin, "serve", "-addr", "127.0.0.1:0", "-data", "", "-log", "warn"))
 	c := dial(t, p.url, "model-player", "Tess")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -335,6 +345,9 @@ func TestServeAnswersFromTheShippedModel(t *testing.T) {
 	}
 	if r.Tier != "embedded" || !strings.HasPrefix(r.Backend, "embedded") || strings.TrimSpace(r.Text) == "" || !r.OnTime {
 		t.Fatalf("reply %+v: want the embedded tier, on time", r)
+	}
+	if !strings.Contains(r.Text, "Tipped Kettle") {
+		t.Fatalf("the model's reply %q does not mention the Tipped Kettle", r.Text)
 	}
 	if r := talk(t, c, "hobb-fairweather", "Who runs the mill?"); !r.OnTime || r.Text == "" {
 		t.Fatalf("50 ms reply %+v: want text, on time", r)

@@ -24,7 +24,7 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	fs.SetOutput(stderr)
 	var sf stackFlags
 	sf.register(fs, ".hearth/data")
-	sf.registerModel(fs, "off")
+	sf.registerModel(fs, "shipped")
 	sf.registerRemote(fs)
 	sf.registerConfig(fs)
 	sf.registerPrompts(fs)
@@ -98,13 +98,7 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		} else {
 			logger.Warn("authentication is off: anyone who can reach this address may use the model; use -auth-keys or -jwt-secret-env in production (docs/security.md)")
 		}
-		model := sf.model
-		modelSet := false
-		fs.Visit(func(f *flag.Flag) { modelSet = modelSet || f.Name == "model" })
-		if !modelSet {
-			model = "shipped" // the API serves a model: the shipped one unless told otherwise
-		}
-		return serveOpenAI(ctx, model, ln, stdout, stderr, logger, auth)
+		return serveOpenAI(ctx, sf.model, ln, stdout, stderr, logger, auth)
 	}
 	// Security settings fail before any lore is ingested, like the port.
 	sec, err := server.LoadSecurity(secCfg, os.Getenv)

@@ -95,7 +95,7 @@ func cmdSoak(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	resetRate := fs.Float64("reset-rate", 0.05, "share of remote requests whose TCP connection is reset")
 	latency := fs.Duration("latency", 20*time.Millisecond, "median extra network latency per remote request (log-normal, sigma 0.5)")
 	bin := fs.String("bin", "", "hearth binary to run as the server (default: this one)")
-	serveArgs := fs.String("serve-args", "", `more flags for the server, space-separated, e.g. "-no-cache" (to tell its growth from the response cache's)`)
+	serveArgs := fs.String("serve-args", "", `more flags for the server, space-separated, e.g. "-no-cache" (to tell its growth from the response cache's); the server runs with -model off (the soak is of the remote path) unless they say "-model shipped"`)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -147,7 +147,7 @@ func cmdSoak(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 		os.RemoveAll(tmp)
 	}()
 	childArgs := append([]string{"serve", "-addr", "127.0.0.1:0", "-data", filepath.Join(tmp, "data"),
-		"-remote", proxy.URL() + "/v1", "-remote-model", "llmsim", "-log", "warn"}, strings.Fields(*serveArgs)...)
+		"-remote", proxy.URL() + "/v1", "-remote-model", "llmsim", "-log", "warn", "-model", "off"}, strings.Fields(*serveArgs)...)
 	child, err := startSoakChild(ctx, *bin, filepath.Join(tmp, "server.log"), childArgs...)
 	if err != nil {
 		return err
