@@ -29,8 +29,8 @@ func (f *stackFlags) registerModel(fs *flag.FlagSet, def string) {
 	fs.StringVar(&f.model, "model", def, `embedded neural tier: "shipped" (the model built into hearth, docs/models.md), "off", or a GGUF file`)
 }
 
-// openModel starts the embedded engine for a -model value. tune, when
-// not nil, adjusts the options first (model-eval turns the quote lock off).
+// openModel starts the embedded engine for a -model value. Each tune
+// function adjusts the options first (model-eval turns the quote lock off).
 func openModel(spec string, logger *slog.Logger, tune ...func(*embedded.Options)) (*embedded.Engine, error) {
 	// The CLI hosts Hearth standalone (no game loop shares the process),
 	// so a forward pass may use every core.

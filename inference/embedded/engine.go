@@ -293,7 +293,8 @@ func (j *job) emit(text string) {
 
 // Generate implements inference.Model. It reads req.SmallPrompt (or
 // req.Prompt when empty) with its stable prefix length, req.MaxTokens
-// (tokens), req.Temperature, req.Seed, req.Stop and req.ResponseSchema.
+// (tokens), req.Temperature, req.Seed, req.Stop, req.ResponseSchema, and
+// req.Facts for the quote lock (Options.QuoteMinBytes).
 // Errors: ErrEmptyPrompt, ErrPromptTooLong, ErrBusy, ErrClosed, a schema
 // compile error, or ctx's error, each wrapped.
 func (e *Engine) Generate(ctx context.Context, req *inference.Request, sink inference.Sink) (inference.Result, error) {
