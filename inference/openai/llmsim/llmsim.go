@@ -108,7 +108,10 @@ func (s *Server) BaseURL() string { return "http://" + s.ln.Addr().String() + "/
 func (s *Server) Requests() int64 { return s.requests.Load() }
 
 // MaxInFlight is the most chat completions it has served at once: the
-// concurrency a caller had to hold open against the model.
+// concurrency a caller had to hold open against the model. A completion
+// counts from its start until just before its last bytes are written, so
+// a caller that starts a request only after reading the end of another
+// is never counted twice.
 func (s *Server) MaxInFlight() int64 { return s.maxIn.Load() }
 
 // Close stops the server, cutting open streams.
@@ -143,7 +146,11 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	}
 	s.requests.Add(1)
 	n := s.inFlight.Add(1)
-	defer s.inFlight.Add(-1)
+	// A completion stops counting before its last bytes go out: a caller
+	// that reads the end of one reply and then starts another must not
+	// find both counted (the handler returns only after the write).
+	finished := sync.OnceFunc(func() { s.inFlight.Add(-1) })
+	defer finished()
 	for {
 		m := s.maxIn.Load()
 		if n <= m || s.maxIn.CompareAndSwap(m, n) {
@@ -181,6 +188,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
+		finished()
 		json.NewEncoder(w).Encode(map[string]any{
 			"id": "chatcmpl-sim", "object": "chat.completion", "created": time.Now().Unix(), "model": model,
 			"choices": []any{map[string]any{"index": 0, "finish_reason": "stop",
@@ -214,6 +222,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	finished()
 	send(map[string]any{"id": "chatcmpl-sim", "object": "chat.completion.chunk", "created": time.Now().Unix(), "model": model,
 		"choices": []any{}, "usage": usage(promptTokens, len(words))})
 	fmt.Fprint(w, "data: [DONE]\n\n")
