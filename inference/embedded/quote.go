@@ -20,7 +20,7 @@ const DefaultQuoteMinBytes = 8
 // A small model copying a fact slips where a token recurs ("1 penny each,
 // or 1 penny each"), goes on with another line that shares a word, or
 // changes a number; the lock leaves it the choice of whether to quote and
-// which sentence, and takes away the slips (docs/models.md, "Quote lock").
+// which sentence, and takes away the slips (docs/models.md, "The quote lock").
 // Sentences come from the request's Facts and count only where the prompt
 // shows them verbatim, so a fact the prompt leaves out (an NPC's secret)
 // is never quoted. It is the constrained decoding of issue 3 applied to
