@@ -18,9 +18,9 @@ const (
 // tokens, the shape the embedded model's latency target is set for
 // (issue 3: a 200-token prompt whose first 150 tokens are cached).
 const (
-	smallLoreWords     = 60 // words of lore sentences at most
-	smallLoreSentences = 3  // sentences at most
-	smallMemories      = 2  // memories at most
+	smallLoreWords     = inference.SmallLoreWords // words of lore sentences at most
+	smallLoreSentences = 3                        // sentences at most
+	smallMemories      = 2                        // memories at most
 )
 
 // smallLore is one retrieved sentence as npc.*-small prompts show it.
@@ -80,7 +80,7 @@ func selectSentences(facts []inference.Fact, query string) []smallLore {
 				}
 			}
 		}
-		for si, s := range SplitSentences(f.Text) {
+		for si, s := range inference.SplitSentences(f.Text) {
 			score := 0
 			if len(q) > 0 {
 				shared := 0
@@ -128,46 +128,6 @@ func selectSentences(facts []inference.Fact, query string) []smallLore {
 		out[i] = smallLore{Heading: facts[c.fact].Heading, Text: c.text}
 	}
 	return out
-}
-
-// SplitSentences cuts lore text into sentences, exactly as the small
-// prompts show them (the training corpus generator uses it to find a
-// sentence in a prompt): at a '.', '!' or '?'
-// followed by white space, and at every line break (list items and table
-// rows are units of their own). Markdown list and table markers are
-// trimmed; empty pieces are dropped. A sentence longer than smallLoreWords
-// words is cut to that many words.
-func SplitSentences(text string) []string {
-	var out []string
-	for _, line := range strings.Split(text, "\n") {
-		line = strings.TrimSpace(strings.TrimLeft(strings.TrimSpace(line), "-*#>|"))
-		if line == "" || strings.Trim(line, "|-: ") == "" {
-			continue
-		}
-		start := 0
-		for i := 0; i < len(line); i++ {
-			c := line[i]
-			if (c == '.' || c == '!' || c == '?') && (i+1 == len(line) || line[i+1] == ' ') {
-				out = appendSentence(out, line[start:i+1])
-				start = i + 1
-			}
-		}
-		out = appendSentence(out, line[start:])
-	}
-	return out
-}
-
-func appendSentence(out []string, s string) []string {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return out
-	}
-	if f := strings.Fields(s); len(f) > smallLoreWords {
-		s = strings.Join(f[:smallLoreWords], " ")
-	} else {
-		s = strings.Join(f, " ")
-	}
-	return append(out, s)
 }
 
 // renderSmall renders name (npc.dialogue-small or npc.bark-small) for req

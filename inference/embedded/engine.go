@@ -61,9 +61,11 @@ type Options struct {
 	// tail, starting at a word, is the first QuoteMinBytes bytes or more
 	// of a lore sentence the prompt shows (a sentence of req.Facts found
 	// verbatim in the prompt), every next token must continue that sentence
-	// exactly to its end. The model still chooses whether to quote and
-	// which sentence; it cannot slip inside one. 0: DefaultQuoteMinBytes;
-	// negative: off. Requests with a ResponseSchema are not locked.
+	// exactly, and the reply cannot end, until the sentence is out or the
+	// reply reaches its token cap. The model still chooses whether to quote
+	// and which sentence; it cannot slip inside one. 0:
+	// DefaultQuoteMinBytes; negative: off. Requests with a ResponseSchema
+	// are not locked.
 	QuoteMinBytes int
 	// Stop sequences added to every request's; default ["\n"]: the shipped
 	// model answers in one line, and a second line would be the model
@@ -202,7 +204,7 @@ func New(w *llama.Weights, tok *bpe.Tokenizer, opts Options) (*Engine, error) {
 	}
 	c := w.Config
 	e := &Engine{
-		model: m, tok: tok, opts: opts, quote: newQuoteVocab(tokens),
+		model: m, tok: tok, opts: opts, quote: newQuoteVocab(tokens, tok.EOS()),
 		vocab:   constrain.NewVocab(tokens, tok.EOS()),
 		desc:    fmt.Sprintf("llama d=%d layers=%d heads=%d/%d ffn=%d vocab=%d ctx=%d (%.2fM params)", c.Dim, c.Layers, c.Heads, c.KVHeads, c.FFNDim, c.VocabSize, c.ContextLen, float64(c.Params())/1e6),
 		jobs:    make(chan *job, opts.MaxQueue),

@@ -21,23 +21,32 @@ const DefaultQuoteMinBytes = 8
 // or 1 penny each"), goes on with another line that shares a word, or
 // changes a number; the lock leaves it the choice of whether to quote and
 // which sentence, and takes away the slips (docs/models.md, "The quote lock").
-// Sentences come from the request's Facts and count only where the prompt
-// shows them verbatim, so a fact the prompt leaves out (an NPC's secret)
-// is never quoted. It is the constrained decoding of issue 3 applied to
-// the lore the prompt shows, in the spirit of pointer-generator copying
-// (See et al. 2017), but as a hard mask at decode time.
+// Sentences are the request's Facts cut as small prompts cut them
+// (inference.SplitSentences), kept only where the prompt shows them
+// verbatim: the lock never leads the model into lore it was not shown. It
+// is the constrained decoding of issue 3 applied to the lore the prompt
+// shows, in the spirit of pointer-generator copying (See et al. 2017), but
+// as a hard mask at decode time.
+//
+// A quote may begin at the reply's start or after white space, a quotation
+// mark or an opening bracket. When one candidate sentence is out in full
+// the lock ends, even if a longer one still matches, so the model may stop
+// there; the reply after that point may lock onto a new sentence at once,
+// but never onto one that starts inside the finished quote.
 type quoteLock struct {
 	minBytes  int
 	sentences []string   // lore sentences shown in the prompt
 	reply     []byte     // the reply's bytes so far
 	cands     []quotePos // while locked: the sentences the quote still matches
+	from      int        // bytes of reply a new quote may not start in (the last quote's end)
 }
 
 // quotePos is a sentence being quoted and how many of its bytes are out.
 type quotePos struct{ sentence, at int }
 
 // newQuoteLock returns the lock for a reply to prompt grounded in facts,
-// or nil when minBytes < 1 or no sentence of facts appears in prompt.
+// or nil when minBytes < 1 or no sentence of facts longer than minBytes
+// appears in prompt.
 func newQuoteLock(facts []inference.Fact, prompt string, minBytes int) *quoteLock {
 	if minBytes < 1 {
 		return nil
@@ -45,7 +54,7 @@ func newQuoteLock(facts []inference.Fact, prompt string, minBytes int) *quoteLoc
 	q := &quoteLock{minBytes: minBytes}
 	seen := map[string]bool{}
 	for _, f := range facts {
-		for _, s := range loreSentences(f.Text) {
+		for _, s := range inference.SplitSentences(f.Text) {
 			if len(s) > minBytes && !seen[s] && strings.Contains(prompt, s) {
 				seen[s] = true
 				q.sentences = append(q.sentences, s)
@@ -58,32 +67,6 @@ func newQuoteLock(facts []inference.Fact, prompt string, minBytes int) *quoteLoc
 	return q
 }
 
-// loreSentences cuts text into sentences the way the small prompt shows
-// lore, one per line (npc.SplitSentences, which this package cannot
-// import): at every line break, and at a '.', '!' or '?' followed by a
-// space or the line's end; Markdown list and quote markers are trimmed and
-// runs of white space become one space.
-func loreSentences(text string) []string {
-	var out []string
-	add := func(s string) {
-		if s = strings.Join(strings.Fields(s), " "); s != "" {
-			out = append(out, s)
-		}
-	}
-	for _, line := range strings.Split(text, "\n") {
-		line = strings.TrimSpace(strings.TrimLeft(strings.TrimSpace(line), "-*#>|"))
-		start := 0
-		for i := 0; i < len(line); i++ {
-			if c := line[i]; (c == '.' || c == '!' || c == '?') && (i+1 == len(line) || line[i+1] == ' ') {
-				add(line[start : i+1])
-				start = i + 1
-			}
-		}
-		add(line[start:])
-	}
-	return out
-}
-
 // quoteVocab is a vocabulary as the lock reads it: each token's bytes
 // (nil for a control token), and the tokens by their first byte, so that a
 // mask looks only at the tokens that can continue a quote.
@@ -92,10 +75,13 @@ type quoteVocab struct {
 	byFirst [256][]int32
 }
 
-func newQuoteVocab(toks [][]byte) *quoteVocab {
+// newQuoteVocab indexes toks (each token's bytes, nil for control
+// tokens); eos is never allowed inside a quote, even where a file gives it
+// bytes.
+func newQuoteVocab(toks [][]byte, eos int) *quoteVocab {
 	v := &quoteVocab{toks: toks}
 	for id, b := range toks {
-		if len(b) > 0 {
+		if len(b) > 0 && id != eos {
 			v.byFirst[b[0]] = append(v.byFirst[b[0]], int32(id))
 		}
 	}
@@ -111,18 +97,18 @@ func (q *quoteLock) mask(v *quoteVocab, allowed []bool) bool {
 		return false
 	}
 	clear(allowed)
-	any := false
+	engaged := false
 	for _, c := range q.cands {
 		rest := q.sentences[c.sentence][c.at:]
 		for _, id := range v.byFirst[rest[0]] {
 			if !allowed[id] && continuesQuote(rest, v.toks[id]) {
-				allowed[id], any = true, true
+				allowed[id], engaged = true, true
 			}
 		}
 	}
 	// A vocabulary without some byte of the sentence cannot quote it: the
 	// lock yields rather than leave no token.
-	return any
+	return engaged
 }
 
 // continuesQuote reports whether token bytes b continue rest, the unquoted
@@ -148,6 +134,8 @@ func (q *quoteLock) accept(b []byte) {
 			}
 			if len(b) >= len(rest) { // the sentence is out: the lock ends
 				q.cands = q.cands[:0]
+				q.from = len(q.reply) - (len(b) - len(rest))
+				q.acquire()
 				return
 			}
 			keep = append(keep, quotePos{c.sentence, c.at + len(b)})
@@ -157,9 +145,14 @@ func (q *quoteLock) accept(b []byte) {
 			return
 		}
 	}
-	// The longest tail that starts at a word and begins a sentence.
-	for p := 0; len(q.reply)-p >= q.minBytes; p++ {
-		if q.reply[p] == ' ' || (p > 0 && q.reply[p-1] != ' ') {
+	q.acquire()
+}
+
+// acquire locks onto the sentences that the longest tail of the reply
+// (from q.from on, starting at a word, at least minBytes long) begins.
+func (q *quoteLock) acquire() {
+	for p := q.from; len(q.reply)-p >= q.minBytes; p++ {
+		if !quoteStart(q.reply, p) {
 			continue
 		}
 		tail := q.reply[p:]
@@ -172,4 +165,18 @@ func (q *quoteLock) accept(b []byte) {
 			return
 		}
 	}
+}
+
+// quoteStart reports whether a quote may begin at reply[p]: a byte that is
+// not white space, at the reply's start or after white space, a quotation
+// mark (straight or curly) or an opening bracket.
+func quoteStart(reply []byte, p int) bool {
+	if strings.IndexByte(" \t\n", reply[p]) >= 0 {
+		return false
+	}
+	if p == 0 || strings.IndexByte(" \t\n\"'([", reply[p-1]) >= 0 {
+		return true
+	}
+	before := string(reply[max(0, p-3):p])
+	return before == "\u201c" || before == "\u2018" // “ ‘
 }

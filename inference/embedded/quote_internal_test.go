@@ -9,19 +9,8 @@ import (
 	"github.com/hearth-ai/hearth/inference"
 )
 
-func TestLoreSentences(t *testing.T) {
-	got := loreSentences("The inn is old. \"Slow as the Crookwheel!\" is an insult.  Who knows? FR 339 ended it\n- Eel: 1 penny.\n\n")
-	want := []string{"The inn is old.", `"Slow as the Crookwheel!" is an insult.`, "Who knows?", "FR 339 ended it", "Eel: 1 penny."}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("loreSentences: %q, want %q", got, want)
-	}
-	if got := loreSentences("1.5 pennies a pound."); !reflect.DeepEqual(got, []string{"1.5 pennies a pound."}) {
-		t.Fatalf("a decimal point cut the sentence: %q", got)
-	}
-}
-
 // The lock quotes only what the prompt shows: a fact's sentence the
-// prompt leaves out (a secret) is never a candidate.
+// prompt leaves out is never a candidate.
 func TestQuoteLockUsesOnlySentencesThePromptShows(t *testing.T) {
 	facts := []inference.Fact{{Text: "Smoked eel: 1 penny each, or 10 for 8 pennies. The cellar hides fen-salt."}}
 	prompt := "Lore:\n- [Prices] Smoked eel: 1 penny each, or 10 for 8 pennies.\n\nA stranger says: eel?\nHobb:\n"
@@ -45,7 +34,7 @@ func TestQuoteLockHoldsAReplyToTheSentence(t *testing.T) {
 	for i, b := range toks {
 		id[string(b)] = i
 	}
-	v := newQuoteVocab(toks)
+	v := newQuoteVocab(toks, -1)
 	q := newQuoteLock([]inference.Fact{{Text: "Smoked eel: 1 penny each, or 10 for 8 pennies."}, {Text: "Smoked fish is dear."}},
 		"- Smoked eel: 1 penny each, or 10 for 8 pennies.\n- Smoked fish is dear.\n", 8)
 	allowed := make([]bool, len(toks))
@@ -91,8 +80,8 @@ func TestQuoteLockHoldsAReplyToTheSentence(t *testing.T) {
 }
 
 // BenchmarkQuoteLockStep is the lock's cost per generated token while it
-// is engaged (the worst case: a mask over the whole vocabulary every
-// step), for a 2,048-token vocabulary of single bytes and lore words and
+// is engaged (a mask every step, over the tokens that begin with the next
+// byte), for a 2,048-token vocabulary of single bytes and lore words and
 // three lore lines that share their first words. One op is one token:
 // mask, then accept.
 //
@@ -125,7 +114,7 @@ func BenchmarkQuoteLockStep(b *testing.B) {
 		facts = append(facts, inference.Fact{Text: l})
 	}
 	prompt := strings.Join(lines, "\n")
-	v := newQuoteVocab(toks)
+	v := newQuoteVocab(toks, -1)
 	allowed := make([]bool, len(toks))
 	words := strings.SplitAfter(lines[0], " ")
 	b.ReportAllocs()
@@ -140,5 +129,37 @@ func BenchmarkQuoteLockStep(b *testing.B) {
 			b.Fatalf("not locked at %q", q.reply)
 		}
 		q.accept([]byte(words[k]))
+	}
+}
+
+// A quote may open after a quotation mark; a reply that finishes one
+// sentence and runs on into another is locked onto the second at once,
+// but never onto a sentence that starts inside the finished quote; EOS is
+// never allowed inside a quote.
+func TestQuoteLockStartsAndRestarts(t *testing.T) {
+	toks := [][]byte{[]byte("<eos>"), []byte(" \u201cSmoked eel"), []byte(" sold"), []byte(" here."), []byte(" Kettle Market"),
+		[]byte(" opens"), []byte(" Ask at the"), []byte(" closes"), []byte(" at"), []byte(" dawn.")}
+	v := newQuoteVocab(toks, 0)
+	allowed := make([]bool, len(toks))
+	facts := []inference.Fact{{Text: "Smoked eel sold here. Ask at the Kettle Market. Kettle Market opens at dawn."}}
+	q := newQuoteLock(facts, "Lore: Smoked eel sold here. Ask at the Kettle Market. Kettle Market opens at dawn.", 8)
+	q.accept(toks[1]) // opens with a curly quotation mark
+	if !q.mask(v, allowed) || !allowed[2] || allowed[0] {
+		t.Fatalf("after %q: allowed %v; want \" sold\" and never EOS", q.reply, allowed)
+	}
+	q = newQuoteLock(facts, "Lore: Smoked eel sold here. Ask at the Kettle Market. Kettle Market opens at dawn.", 8)
+	q.accept(toks[6])
+	q.accept(toks[4])
+	q.accept([]byte(". Kettle Market")) // runs past the end into the next sentence
+	if !q.mask(v, allowed) || !allowed[5] || allowed[7] {
+		t.Fatalf("after %q: allowed %v; want only \" opens\" (locked onto the next sentence)", q.reply, allowed)
+	}
+	// A line without a final stop, whose end begins another line.
+	q = newQuoteLock([]inference.Fact{{Text: "Ask at the Kettle Market\nKettle Market opens at dawn."}},
+		"- Ask at the Kettle Market\n- Kettle Market opens at dawn.", 8)
+	q.accept(toks[6])
+	q.accept(toks[4])
+	if q.mask(v, allowed) {
+		t.Fatalf("after %q: locked onto a sentence that starts inside the finished quote", q.reply)
 	}
 }

@@ -172,7 +172,7 @@ func (e *Engine) step(j *job) bool {
 	eos := e.tok.EOS()
 	switch {
 	case tok < 0:
-		j.err = fmt.Errorf("embedded: no token allowed after %d tokens (schema dead end)", j.generated)
+		j.err = fmt.Errorf("embedded: no token allowed after %d tokens (a constraint's dead end)", j.generated)
 		return false
 	case tok == eos:
 		j.finish = "stop"

@@ -5,18 +5,13 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/hearth-ai/hearth/npc"
+	"github.com/hearth-ai/hearth/inference"
 )
 
 // Sentences splits lore text into sentences, in order, by the rule the
-// npc package's small prompts use (npc/small.go, splitSentences), so a
-// sentence found here appears verbatim in a small prompt's Lore section:
-// each line on its own (list items and table rows are units), leading
-// Markdown markers ("-", "*", "#", ">", "|") trimmed, separator rows
-// dropped, a cut after every '.', '!' or '?' followed by a space or the
-// end of the line, runs of white space collapsed to one space, and a
-// sentence longer than 60 words cut to its first 60 words.
-func Sentences(text string) []string { return npc.SplitSentences(text) }
+// small prompts use (inference.SplitSentences), so a sentence found here
+// appears verbatim in a small prompt's Lore section.
+func Sentences(text string) []string { return inference.SplitSentences(text) }
 
 // Normalize is the form in which replies and facts are compared
 // (Evaluate) and sentences are keyed: lower case, every run of characters
