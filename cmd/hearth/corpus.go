@@ -92,12 +92,7 @@ func cmdCorpus(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 				loreQA = append(loreQA, it)
 			}
 		}
-		var stats corpus.Stats
-		if *out == "" {
-			stats, err = corpus.Generate(ctx, w, opts, func(corpus.Item) error { return nil })
-		} else {
-			stats, err = writeCorpus(ctx, *out, stdout, w, opts)
-		}
+		stats, err := writeCorpus(ctx, *out, stdout, w, opts)
 		if err != nil {
 			return err
 		}
@@ -153,6 +148,8 @@ func corpusWorld(st *middleware.Stack) (corpus.World, error) {
 	return corpus.World{Lore: st.Lore, Chunks: chunks, NPCs: st.Roster.Definitions(), Quests: st.QuestWorld}, nil
 }
 
+// writeCorpus generates the corpus into path ("-": stdout; "": nowhere,
+// for what opts.Emitted collects) and returns its statistics.
 func writeCorpus(ctx context.Context, path string, stdout io.Writer, w corpus.World, opts corpus.Options) (corpus.Stats, error) {
 	var stats corpus.Stats
 	write := func(bw io.Writer) error {
@@ -161,7 +158,10 @@ func writeCorpus(ctx context.Context, path string, stdout io.Writer, w corpus.Wo
 		stats, err = corpus.Generate(ctx, w, opts, enc.Encode)
 		return err
 	}
-	if path == "-" {
+	switch path {
+	case "": // generated for what Options.Emitted collects, not written
+		return corpus.Generate(ctx, w, opts, func(corpus.Item) error { return nil })
+	case "-":
 		bw := bufio.NewWriterSize(stdout, 1<<16)
 		if err := write(bw); err != nil {
 			return stats, err

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"os"
@@ -31,12 +30,7 @@ func TestCorpusCommand(t *testing.T) {
 			t.Errorf("report lacks %q", want)
 		}
 	}
-	f, err := os.Open(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	items, err := corpus.ReadJSONL(f)
-	f.Close()
+	items, err := corpus.ReadJSONLFile(out)
 	if err != nil || len(items) < 1000 {
 		t.Fatalf("%d items, %v", len(items), err)
 	}
@@ -62,12 +56,7 @@ func TestCorpusCommand(t *testing.T) {
 		"-per-sentence", "1", "-out-of-scope", "3", "-greetings", "3", "-farewells", "3", "-barks", "3", "-quests", "1"}, nil, &stdout, &stderr); err != nil {
 		t.Fatalf("hearth corpus -copy-drills: %v\n%s", err, stderr.String())
 	}
-	f, err = os.Open(drills)
-	if err != nil {
-		t.Fatal(err)
-	}
-	copies, err := corpus.ReadJSONL(f)
-	f.Close()
+	copies, err := corpus.ReadJSONLFile(drills)
 	if err != nil || len(copies) != 50 || copies[0].Kind != corpus.KindCopy || !strings.HasPrefix(copies[0].Prompt, "You are ") ||
 		!strings.Contains(stdout.String(), "50 in the npc layout") || strings.Contains(stdout.String(), "lore_qa") {
 		t.Fatalf("%d drills (%v), first %+v; report:\n%s", len(copies), err, copies[0], stdout.String())
@@ -81,12 +70,7 @@ func TestCorpusCommand(t *testing.T) {
 // evaluation set, and one broken line, to a file.
 func distillInput(t *testing.T, n, q int) string {
 	t.Helper()
-	f, err := os.Open("../../npc/corpus/testdata/eval.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	items, err := corpus.ReadJSONL(f)
-	f.Close()
+	items, err := corpus.ReadJSONLFile("../../npc/corpus/testdata/eval.jsonl")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,12 +125,7 @@ func TestDistillAgainstLLMSim(t *testing.T) {
 	if sim.MaxInFlight() > 3 {
 		t.Errorf("%d requests in flight, -concurrency 3", sim.MaxInFlight())
 	}
-	f, err := os.Open(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	items, err := corpus.ReadJSONL(bufio.NewReader(f))
+	items, err := corpus.ReadJSONLFile(out)
 	if err != nil || len(items) != 12 {
 		t.Fatalf("%d items, %v", len(items), err)
 	}

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"runtime"
 	"time"
 
@@ -105,14 +104,9 @@ func cmdModelEval(ctx context.Context, args []string, _ io.Reader, stdout, stder
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	f, err := os.Open(*evalPath)
+	items, err := corpus.ReadJSONLFile(*evalPath)
 	if err != nil {
 		return fmt.Errorf("-eval: %w", err)
-	}
-	items, err := corpus.ReadJSONL(f)
-	f.Close()
-	if err != nil {
-		return fmt.Errorf("-eval %s: %w", *evalPath, err)
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	eng, err := openModel(*model, logger, func(o *embedded.Options) {

@@ -2,7 +2,6 @@ package embedded_test
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 
@@ -17,12 +16,7 @@ import (
 // without it, some replies slip out of the line they began. The lock
 // changes nothing else: replies that quote no line are the same.
 func TestQuoteLockKeepsTheShippedModelsQuotesWhole(t *testing.T) {
-	f, err := os.Open("../../npc/corpus/testdata/eval.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	items, err := corpus.ReadJSONL(f)
-	f.Close()
+	items, err := corpus.ReadJSONLFile("../../npc/corpus/testdata/eval.jsonl")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,8 +3,9 @@ package corpus
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -133,7 +134,7 @@ func CopyDrills(w World, base []Item, opts CopyOptions) ([]Item, error) {
 			headings[strings.Join(c.Heading, " > ")] = true
 		}
 	}
-	words, heads := sortedKeys(vocab), sortedKeys(headings)
+	words, heads := slices.Sorted(maps.Keys(vocab)), slices.Sorted(maps.Keys(headings))
 	if len(words) == 0 {
 		return nil, errors.New("corpus: copy drills: the world's lore has no words")
 	}
@@ -240,13 +241,4 @@ func copyVoices(base []Item) []copyVoice {
 		}
 	}
 	return voices
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -39,6 +39,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"strings"
 
 	"github.com/hearth-ai/hearth/inference"
@@ -340,6 +341,21 @@ func ReadJSONL(r io.Reader) ([]Item, error) {
 		return nil
 	})
 	return out, err
+}
+
+// ReadJSONLFile is ReadJSONL of the file at path. Errors: the file's open
+// error, or ReadJSONL's prefixed with path.
+func ReadJSONLFile(path string) ([]Item, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	items, err := ReadJSONL(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return items, nil
 }
 
 // ScanJSONL calls fn for every non-blank line of r with its 1-based line

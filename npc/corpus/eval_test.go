@@ -3,7 +3,6 @@ package corpus_test
 import (
 	"context"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 
@@ -38,12 +37,7 @@ var echoFirstLore = fixedModel{"echo-first-lore", func(req *inference.Request) (
 
 func loadEval(t *testing.T) []corpus.EvalItem {
 	t.Helper()
-	f, err := os.Open("testdata/eval.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	items, err := corpus.ReadJSONL(f)
+	items, err := corpus.ReadJSONLFile("testdata/eval.jsonl")
 	if err != nil {
 		t.Fatal(err)
 	}

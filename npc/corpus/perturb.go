@@ -1,8 +1,10 @@
 package corpus
 
 import (
+	"maps"
 	"math/rand/v2"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -43,7 +45,8 @@ func buildPools(sents []*sentence) *wordPools {
 			}
 		}
 	}
-	return &wordPools{names: sortedKeys(names), numbers: sortedKeys(numbers), words: sortedKeys(words)}
+	return &wordPools{names: slices.Sorted(maps.Keys(names)), numbers: slices.Sorted(maps.Keys(numbers)),
+		words: slices.Sorted(maps.Keys(words))}
 }
 
 // wordKind classifies a word: 'N' a name (capitalised, not the sentence's
